@@ -1,0 +1,148 @@
+"""Tables of the WhatsApp channel. One module so that Alembic sees the whole schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gateway.db import Base, utcnow
+
+
+class User(Base):
+    """A WhatsApp user, keyed by the business-scoped user id when Meta sends one, else wa_id."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(128), unique=True)
+    bsuid: Mapped[str | None] = mapped_column(String(128), index=True)
+    wa_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    profile_name: Mapped[str | None] = mapped_column(String(256))
+    lang: Mapped[str | None] = mapped_column(String(8))
+    last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class InboundMessage(Base):
+    """One inbound WhatsApp message. The unique message id makes redeliveries harmless,
+    however late they come (JetStream's dedup window is only minutes)."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(256), unique=True)
+    phone_number_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # stored: the work is committed; done: the reply went out too.
+    state: Mapped[str] = mapped_column(String(16), default="stored")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(256), index=True)
+    first_name: Mapped[str | None] = mapped_column(String(128))
+    last_name: Mapped[str | None] = mapped_column(String(128))
+    middle_name: Mapped[str | None] = mapped_column(String(128))
+    title: Mapped[str | None] = mapped_column(String(256))
+    company: Mapped[str | None] = mapped_column(String(256), index=True)
+    fax: Mapped[str | None] = mapped_column(String(32))
+    websites: Mapped[list[str]] = mapped_column(JSON, default=list)
+    address: Mapped[str | None] = mapped_column(Text)
+    qr: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(32))  # card | shared_contact
+    confidence: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    phones: Mapped[list[ContactPhone]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ContactPhone.id"
+    )
+    emails: Mapped[list[ContactEmail]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ContactEmail.id"
+    )
+
+
+class ContactPhone(Base):
+    __tablename__ = "contact_phones"
+    __table_args__ = (UniqueConstraint("contact_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(32), index=True)  # E.164
+
+
+class ContactEmail(Base):
+    __tablename__ = "contact_emails"
+    __table_args__ = (UniqueConstraint("contact_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320), index=True)  # lower-case
+
+
+class CardImage(Base):
+    """The original photo, kept whether or not anything could be read from it."""
+
+    __tablename__ = "card_images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(256), unique=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    media_id: Mapped[str] = mapped_column(String(128))
+    mime_type: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    reading: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboundMessage(Base):
+    """A message we send. ``idempotency_key`` keeps a retried job from sending twice;
+    ``status_rank`` only ever grows, so a late 'delivered' never undoes 'read'."""
+
+    __tablename__ = "outbound_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(256), unique=True)
+    wamid: Mapped[str | None] = mapped_column(String(256), unique=True)
+    phone_number_id: Mapped[str | None] = mapped_column(String(64))
+    to_wa_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reply | admin | external
+    body: Mapped[str | None] = mapped_column(Text)
+    reply_to: Mapped[str | None] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status_rank: Mapped[int] = mapped_column(Integer, default=0)
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -1,0 +1,71 @@
+"""Process settings, validated once at start-up and passed down. Library code never reads
+the environment. The WhatsApp variables keep the names ibbase users already know."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = {"", "changeme", "change-me", "secret", "token", "xxx", "test", "dev"}
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IBBASE_", extra="ignore", populate_by_name=True)
+
+    env: Literal["dev", "prod"] = "dev"
+
+    # WhatsApp Cloud API (single channel; several channels come from the channel registry)
+    whatsapp_api_url: str = Field(
+        "http://127.0.0.1:8081/v25.0", validation_alias=_env("WHATSAPP_API_URL")
+    )
+    whatsapp_phone_id: str = Field("100000000000001", validation_alias=_env("WHATSAPP_PHONE_ID"))
+    whatsapp_access_token: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("WHATSAPP_ACCESS_TOKEN")
+    )
+    whatsapp_verify_token: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("WHATSAPP_VERIFY_TOKEN")
+    )
+    whatsapp_app_secret: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("WHATSAPP_APP_SECRET")
+    )
+    admin_token: SecretStr = Field(SecretStr(""), validation_alias=_env("IBBASE_ADMIN_TOKEN"))
+
+    database_url: str = Field("sqlite:///.run/ibbase.db", validation_alias=_env("DATABASE_URL"))
+    nats_url: str = Field("nats://127.0.0.1:4222", validation_alias=_env("NATS_URL"))
+    stream: str = "WHATSAPP_INBOUND"
+    subject_prefix: str = "whatsapp.inbound"
+    dlq_stream: str = "WHATSAPP_DLQ"
+    dlq_subject_prefix: str = "whatsapp.dlq"
+    stream_max_age_s: float = 7 * 24 * 3600
+    dedup_window_s: float = 120
+    publish_timeout_s: float = 2.0
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, validation_alias=_env("IBBASE_PORT"))
+    max_body_bytes: int = 1_000_000  # Meta's payloads are a few KB; this is generous
+
+    # worker
+    consumer: str = "ibbase-worker"
+    worker_concurrency: int = 4
+    ack_wait_s: float = 60
+    max_deliver: int = 5
+    retry_backoff_s: list[float] = [1, 5, 30, 120]
+    max_media_bytes: int = 16 * 1024 * 1024  # WhatsApp's own limit for images is 5 MB
+    ocr_tessdata: str | None = None
+    card_read_timeout_s: float = 60
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.env == "prod":
+            for name in ("whatsapp_access_token", "whatsapp_verify_token",
+                         "whatsapp_app_secret", "admin_token"):
+                value: SecretStr = getattr(self, name)
+                if value.get_secret_value().strip().lower() in PLACEHOLDERS:
+                    raise ValueError(f"{name} must be set to a real secret when IBBASE_ENV=prod")
+        return self
