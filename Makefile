@@ -1,0 +1,29 @@
+# Thin targets named for what a person wants. Each one does its own set-up.
+.PHONY: install run demo test lint bench clean
+
+VENV := .venv/bin
+CARD ?=
+
+install:
+	@bash scripts/install.sh
+
+run: install
+	@$(VENV)/ibbase up
+
+demo: install
+	@$(VENV)/ibbase demo $(if $(CARD),--card $(CARD))
+
+test: install
+	$(VENV)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+bench: install
+	$(VENV)/python bench/webhook_ingest.py
+	$(VENV)/python bench/end_to_end.py
+	$(VENV)/python bench/card_reading.py
+
+clean:
+	rm -rf .run .pytest_cache

@@ -1,0 +1,96 @@
+"""The gateway's FastAPI application: Meta webhook → JetStream, admin and contacts API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from gateway import jetstream
+from gateway.admin.endpoints import router as admin_router
+from gateway.contacts.endpoints import router as contacts_router
+from gateway.db import make_engine, make_sessionmaker, ping
+from gateway.errors import ApiError
+from gateway.metrics import WEBHOOK_REQUESTS, graph_call
+from gateway.settings import Settings
+from gateway.whatsapp.client import GraphClient
+from gateway.whatsapp.endpoints import router as webhook_router
+
+log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/api/whatsapp/webhook"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = make_engine(settings.database_url)
+    app.state.sessions = make_sessionmaker(engine)
+    nc, js = await jetstream.connect(settings.nats_url, name="ibbase-gateway")
+    await jetstream.ensure_streams(js, settings)
+    app.state.nc, app.state.js = nc, js
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)) as http:
+        app.state.graph = GraphClient(
+            http, settings.whatsapp_api_url, settings.whatsapp_phone_id,
+            settings.whatsapp_access_token, on_call=graph_call,
+        )
+        try:
+            yield
+        finally:
+            await nc.drain()
+            engine.dispose()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(title="ibbase WhatsApp gateway", lifespan=lifespan)
+    app.state.settings = settings
+    app.include_router(webhook_router)
+    app.include_router(admin_router)
+    app.include_router(contacts_router)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        if request.url.path == WEBHOOK_PATH and request.method == "POST":
+            WEBHOOK_REQUESTS.labels(result=exc.code).inc()
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}},
+                            status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        return JSONResponse({"error": {"code": "invalid_request", "message": problems}},
+                            status_code=422)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await request.app.state.js.stream_info(settings.stream, )
+            checks["nats"] = "ok"
+        except Exception as exc:  # any failure means "not ready"; report it, don't raise
+            checks["nats"] = f"unavailable: {type(exc).__name__}"
+        try:
+            await asyncio.to_thread(ping, request.app.state.sessions.kw["bind"])
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

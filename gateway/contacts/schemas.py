@@ -1,0 +1,151 @@
+"""Contact values: what the card reader gives us (``ContactFields``) and what the API returns.
+
+``ContactFields`` is canonical once built: e-mails lower-case, websites without scheme,
+``www.`` or trailing slash, blank strings turned into ``None``, lists without duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+log = logging.getLogger(__name__)
+
+SCALAR_FIELDS = (
+    "name",
+    "first_name",
+    "last_name",
+    "middle_name",
+    "title",
+    "company",
+    "fax",
+    "address",
+    "qr",
+    "lang",
+)
+LIST_FIELDS = ("phones", "emails", "websites")
+
+
+def normalise_email(value: str) -> str:
+    value = value.strip().lower()
+    return value.removeprefix("mailto:")
+
+
+def normalise_website(value: str) -> str:
+    value = value.strip().lower()
+    for prefix in ("https://", "http://"):
+        value = value.removeprefix(prefix)
+    return value.removeprefix("www.").rstrip("/")
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    """Drop empty values and repeats, keeping the first occurrence's position."""
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _as_list(value: Any) -> list[str]:
+    # The reader (and the dev-set format) may give a single string for a list field.
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterable):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+class ContactFields(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    middle_name: str | None = None
+    title: str | None = None
+    company: str | None = None
+    phones: list[str] = []
+    fax: str | None = None
+    emails: list[str] = []
+    websites: list[str] = []
+    address: str | None = None
+    qr: str | None = None
+    lang: str | None = None
+
+    @field_validator(*SCALAR_FIELDS, mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("phones", mode="before")
+    @classmethod
+    def _phones(cls, value: Any) -> list[str]:
+        return unique(p.strip() for p in _as_list(value))
+
+    @field_validator("emails", mode="before")
+    @classmethod
+    def _emails(cls, value: Any) -> list[str]:
+        return unique(normalise_email(e) for e in _as_list(value))
+
+    @field_validator("websites", mode="before")
+    @classmethod
+    def _websites(cls, value: Any) -> list[str]:
+        return unique(normalise_website(w) for w in _as_list(value))
+
+    @classmethod
+    def from_reader(cls, contact: Mapping[str, Any]) -> ContactFields:
+        """Build from the card reader's contact dict. Unknown keys are ignored (and logged);
+        a scalar of the wrong type is dropped rather than failing the whole card."""
+        known = set(SCALAR_FIELDS) | set(LIST_FIELDS)
+        unknown = sorted(set(contact) - known)
+        if unknown:
+            log.debug("contact fields ignored: %s", unknown)
+        data: dict[str, Any] = {k: contact[k] for k in LIST_FIELDS if k in contact}
+        for key in SCALAR_FIELDS:
+            value = contact.get(key)
+            if value is not None and not isinstance(value, str):
+                log.warning("contact field %s has type %s, dropped", key, type(value).__name__)
+                value = None
+            data[key] = value
+        return cls.model_validate(data)
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, k) for k in (*SCALAR_FIELDS, *LIST_FIELDS))
+
+
+class ContactOut(ContactFields):
+    id: int
+    source: str
+    confidence: dict[str, float] = {}
+    created_at: datetime
+    updated_at: datetime
+    has_image: bool = False
+
+    @classmethod
+    def from_contact(cls, contact: Any, *, has_image: bool) -> ContactOut:
+        """From a ``gateway.models.Contact`` (typed ``Any`` to keep schemas free of the ORM)."""
+        data = {k: getattr(contact, k) for k in SCALAR_FIELDS}
+        return cls(
+            **data,
+            id=contact.id,
+            phones=[p.phone for p in contact.phones],
+            emails=[e.email for e in contact.emails],
+            websites=list(contact.websites or []),
+            source=contact.source,
+            confidence=dict(contact.confidence or {}),
+            created_at=contact.created_at,
+            updated_at=contact.updated_at,
+            has_image=has_image,
+        )
+
+
+class ContactPage(BaseModel):
+    items: list[ContactOut]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,227 @@
+"""Contacts: merge a new card into the address book, and find contacts again.
+
+Every function takes a ``Session`` and never commits: the caller owns the transaction
+(``gateway.db.transaction``). Writes are flushed so that the caller sees ids.
+
+Case-insensitive text search is done in Python, not in SQL: SQLite's ``lower()``/``LIKE``
+fold ASCII only, and PostgreSQL's ``lower()``/``ILIKE`` depend on the database's locale (a
+``C`` locale folds ASCII only too), so neither gives «иванова» = «Иванова» everywhere. Name
+and company searches therefore stream ``(id, name, company)`` in newest-first order and
+compare ``casefold()``-ed text; e-mail and phone criteria stay in SQL (e-mails are stored
+lower-case, phones as E.164 digits) and narrow that scan first. One pass over two short
+columns is cheap at address-book sizes (tens of thousands of rows); past that, a folded
+search column (a schema change) would be the next step.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.contacts.schemas import SCALAR_FIELDS, ContactFields, unique
+from gateway.db import utcnow
+from gateway.models import CardImage, Contact, ContactEmail, ContactPhone
+
+_PHONE_LIKE = re.compile(r"[\d\s()+\-.]+")
+_SPACES = re.compile(r"\s+")
+
+
+def _column_length(table: Any, column: str) -> int | None:
+    length = getattr(table.c[column].type, "length", None)
+    return length if isinstance(length, int) else None
+
+
+def _fitted(fields: ContactFields) -> dict[str, Any]:
+    """Field values that fit their columns: PostgreSQL rejects an over-long string where
+    SQLite would keep it, so a garbled reading is clipped rather than failing the card."""
+    values: dict[str, Any] = {}
+    for key in SCALAR_FIELDS:
+        value, length = getattr(fields, key), _column_length(Contact.__table__, key)
+        values[key] = value[:length] if value and length else value
+    phone_max = _column_length(ContactPhone.__table__, "phone") or 32
+    email_max = _column_length(ContactEmail.__table__, "email") or 320
+    values["phones"] = [p for p in fields.phones if len(p) <= phone_max]
+    values["emails"] = [e for e in fields.emails if len(e) <= email_max]
+    values["websites"] = list(fields.websites)
+    return values
+
+
+def upsert_contact(
+    session: Session,
+    fields: ContactFields,
+    *,
+    owner_id: int | None,
+    source: str,
+    confidence: dict[str, float] | None = None,
+) -> tuple[Contact, bool]:
+    """Create a contact, or merge into one that shares an e-mail or a phone.
+
+    When the card matches several contacts it is merged into the oldest; the others are
+    left as they are (merging contacts together is a separate, deliberate operation).
+    """
+    values = _fitted(fields)
+    contact = _find_match(session, values["emails"], values["phones"])
+    if contact is None:
+        contact = Contact(
+            owner_id=owner_id,
+            source=source,
+            confidence=dict(confidence or {}),
+            websites=values["websites"],
+            phones=[ContactPhone(phone=p) for p in values["phones"]],
+            emails=[ContactEmail(email=e) for e in values["emails"]],
+            **{k: values[k] for k in SCALAR_FIELDS},
+        )
+        session.add(contact)
+        session.flush()
+        return contact, True
+    _merge(contact, values, owner_id=owner_id, confidence=confidence)
+    session.flush()
+    return contact, False
+
+
+def _find_match(session: Session, emails: list[str], phones: list[str]) -> Contact | None:
+    conditions: list[ColumnElement[bool]] = []
+    if emails:
+        conditions.append(Contact.emails.any(ContactEmail.email.in_(emails)))
+    if phones:
+        conditions.append(Contact.phones.any(ContactPhone.phone.in_(phones)))
+    if not conditions:
+        return None
+    stmt = select(Contact).where(or_(*conditions)).order_by(Contact.created_at, Contact.id)
+    return session.scalars(stmt.limit(1)).first()
+
+
+def _merge(
+    contact: Contact,
+    values: dict[str, Any],
+    *,
+    owner_id: int | None,
+    confidence: dict[str, float] | None,
+) -> None:
+    """New non-empty scalars win, empty ones never erase; lists are unioned in order."""
+    for key in SCALAR_FIELDS:
+        if values[key]:
+            setattr(contact, key, values[key])
+    known_phones = {p.phone for p in contact.phones}
+    contact.phones.extend(ContactPhone(phone=p) for p in values["phones"] if p not in known_phones)
+    known_emails = {e.email for e in contact.emails}
+    contact.emails.extend(ContactEmail(email=e) for e in values["emails"] if e not in known_emails)
+    # JSON columns are only saved when reassigned, never when mutated in place.
+    contact.websites = unique([*(contact.websites or []), *values["websites"]])
+    if confidence:
+        contact.confidence = {**(contact.confidence or {}), **confidence}
+    if contact.owner_id is None and owner_id is not None:
+        contact.owner_id = owner_id
+    contact.updated_at = utcnow()  # list-only changes would not touch the row otherwise
+
+
+def get_contact(session: Session, contact_id: int) -> Contact | None:
+    return session.get(Contact, contact_id)
+
+
+def count_contacts(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Contact)) or 0
+
+
+def contact_ids_with_image(session: Session, contact_ids: Sequence[int]) -> set[int]:
+    if not contact_ids:
+        return set()
+    stmt = select(CardImage.contact_id).where(CardImage.contact_id.in_(contact_ids)).distinct()
+    return {cid for cid in session.scalars(stmt) if cid is not None}
+
+
+def fold(text: str) -> str:
+    """Case- and form-insensitive text for comparison: «ЁЛКИН  Пётр» -> «елкин петр»."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
+    return _SPACES.sub(" ", text).strip()
+
+
+def _phone_matches(query: str) -> ColumnElement[bool]:
+    digits = re.sub(r"\D", "", query)
+    if not digits:
+        return false()
+    # E.164 is '+' and digits, so a digit substring finds any way the number was typed.
+    return Contact.phones.any(ContactPhone.phone.contains(digits, autoescape=True))
+
+
+def _email_matches(query: str) -> ColumnElement[bool]:
+    return Contact.emails.any(ContactEmail.email.contains(query.lower(), autoescape=True))
+
+
+def _clean(value: str | None) -> str | None:
+    return (value.strip() or None) if value is not None else None
+
+
+def search_contacts(
+    session: Session,
+    *,
+    q: str | None = None,
+    name: str | None = None,
+    company: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Contact], int]:
+    """Contacts matching every given criterion, newest first, and how many match in all.
+
+    ``q`` matches a substring of the name, the company or an e-mail, or (when it looks like
+    a phone number) the digits of a phone. Text comparison is case-insensitive everywhere.
+    """
+    q, name, company, phone, email = map(_clean, (q, name, company, phone, email))
+    stmt = select(Contact.id, Contact.name, Contact.company).order_by(
+        Contact.created_at.desc(), Contact.id.desc()
+    )
+    if phone is not None:
+        stmt = stmt.where(_phone_matches(phone))
+    if email is not None:
+        stmt = stmt.where(_email_matches(email))
+
+    if q is None and name is None and company is None:
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        ids = list(session.scalars(stmt.with_only_columns(Contact.id).limit(limit).offset(offset)))
+    else:
+        matched = _scan_text(session, stmt, q=q, name=name, company=company)
+        total, ids = len(matched), matched[offset : offset + limit]
+    return _load_in_order(session, ids), total
+
+
+def _scan_text(
+    session: Session,
+    stmt: Select[int, str | None, str | None],
+    *,
+    q: str | None,
+    name: str | None,
+    company: str | None,
+) -> list[int]:
+    """Ids, in ``stmt``'s order, whose name/company contain the folded search text."""
+    q_ids: set[int] = set()
+    if q is not None:
+        in_sql = _email_matches(q)
+        if _PHONE_LIKE.fullmatch(q):
+            in_sql = or_(in_sql, _phone_matches(q))
+        q_ids = set(session.scalars(select(Contact.id).where(in_sql)))
+    f_q, f_name, f_company = (fold(v) if v is not None else None for v in (q, name, company))
+    matched: list[int] = []
+    for row_id, row_name, row_company in session.execute(stmt.execution_options(yield_per=1000)):
+        n, c = fold(row_name or ""), fold(row_company or "")
+        if f_name is not None and f_name not in n:
+            continue
+        if f_company is not None and f_company not in c:
+            continue
+        if f_q is not None and f_q not in n and f_q not in c and row_id not in q_ids:
+            continue
+        matched.append(row_id)
+    return matched
+
+
+def _load_in_order(session: Session, ids: list[int]) -> list[Contact]:
+    if not ids:
+        return []
+    by_id = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id]

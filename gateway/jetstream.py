@@ -1,0 +1,76 @@
+"""JetStream: the streams the channel uses, durable publishing and the worker's consumer."""
+
+from __future__ import annotations
+
+import logging
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import NotFoundError
+
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def connect(url: str, *, name: str) -> tuple[NATS, JetStreamContext]:
+    async def _disconnected() -> None:
+        log.warning("NATS disconnected; reconnecting")
+
+    async def _reconnected() -> None:
+        log.info("NATS reconnected")
+
+    async def _error(exc: Exception) -> None:
+        log.warning("NATS error: %s", exc)
+
+    nc = await nats.connect(
+        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+        connect_timeout=5, disconnected_cb=_disconnected, reconnected_cb=_reconnected,
+        error_cb=_error,
+    )
+    return nc, nc.jetstream()
+
+
+async def ensure_streams(js: JetStreamContext, settings: Settings) -> None:
+    """Create or update the inbound and dead-letter streams (file storage: durable)."""
+    for name, prefix in ((settings.stream, settings.subject_prefix),
+                         (settings.dlq_stream, settings.dlq_subject_prefix)):
+        config = StreamConfig(
+            name=name, subjects=[f"{prefix}.>"], storage=StorageType.FILE,
+            retention=RetentionPolicy.LIMITS, max_age=settings.stream_max_age_s,
+            duplicate_window=settings.dedup_window_s,
+        )
+        try:
+            await js.stream_info(name)
+            await js.update_stream(config)
+        except NotFoundError:
+            await js.add_stream(config)
+
+
+def consumer_config(settings: Settings) -> ConsumerConfig:
+    # JetStream's own max_deliver is a backstop one above ours: the worker dead-letters first.
+    return ConsumerConfig(
+        durable_name=settings.consumer, ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL, ack_wait=settings.ack_wait_s,
+        max_deliver=settings.max_deliver + 1, filter_subject=f"{settings.subject_prefix}.>",
+        max_ack_pending=max(64, settings.worker_concurrency * 8),
+    )
+
+
+async def pending_events(js: JetStreamContext, settings: Settings) -> int:
+    """Events not yet acknowledged by the worker (waiting + in flight)."""
+    try:
+        info = await js.consumer_info(settings.stream, settings.consumer)
+    except NotFoundError:
+        stream = await js.stream_info(settings.stream)
+        return int(stream.state.messages)
+    return int(info.num_pending or 0) + int(info.num_ack_pending or 0)

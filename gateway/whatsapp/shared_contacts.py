@@ -1,0 +1,56 @@
+"""A contact shared in WhatsApp (message type ``contacts``) as contact fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+
+from gateway.contacts.schemas import ContactFields
+
+
+def _e164(raw: str, wa_id: str | None) -> str | None:
+    for candidate, region in ((raw, None), (raw, "RU"), (raw, "US")):
+        text = candidate if candidate.strip().startswith("+") or region else "+" + candidate
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if wa_id and wa_id.isdigit():
+        return "+" + wa_id
+    return None
+
+
+def fields_of_shared_contact(shared: dict[str, Any]) -> ContactFields:
+    name = shared.get("name") if isinstance(shared.get("name"), dict) else {}
+    org = shared.get("org") if isinstance(shared.get("org"), dict) else {}
+    phones, fax = [], None
+    for p in shared.get("phones") or []:
+        if not isinstance(p, dict):
+            continue
+        number = _e164(str(p.get("phone") or p.get("wa_id") or ""), p.get("wa_id"))
+        if number is None:
+            continue
+        if "FAX" in str(p.get("type", "")).upper():
+            fax = fax or number
+        elif number not in phones:
+            phones.append(number)
+    emails = [str(e["email"]).strip().lower() for e in shared.get("emails") or []
+              if isinstance(e, dict) and e.get("email")]
+    websites = [str(u["url"]) for u in shared.get("urls") or [] if isinstance(u, dict) and u.get("url")]
+    address = None
+    for a in shared.get("addresses") or []:
+        if isinstance(a, dict):
+            parts = [a.get(k) for k in ("street", "city", "state", "zip", "country")]
+            address = ", ".join(str(p) for p in parts if p) or None
+            break
+    return ContactFields(
+        name=name.get("formatted_name") or " ".join(
+            p for p in (name.get("first_name"), name.get("middle_name"), name.get("last_name")) if p
+        ) or None,
+        first_name=name.get("first_name"), last_name=name.get("last_name"),
+        middle_name=name.get("middle_name"), title=org.get("title"), company=org.get("company"),
+        phones=phones, fax=fax, emails=emails, websites=websites, address=address,
+    )

@@ -1,0 +1,123 @@
+"""``ibbase``: one command, a subcommand per process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.log_config import configure_logging
+    from gateway.settings import Settings
+
+    configure_logging("gateway")
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=args.host or settings.host, port=settings.port,
+                log_config=None, access_log=False)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from gateway.log_config import configure_logging
+    from gateway.settings import Settings
+    from gateway.worker import run_worker
+
+    configure_logging("worker")
+    settings = Settings()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    import uvicorn
+    from pydantic import SecretStr
+
+    from gateway.log_config import configure_logging
+    from gateway.settings import Settings
+    from graph_sandbox.app import create_app
+    from graph_sandbox.config import SandboxConfig
+
+    configure_logging("sandbox")
+    settings = Settings()
+    config = SandboxConfig(
+        access_token=SecretStr(settings.whatsapp_access_token.get_secret_value()),
+        phone_number_id=settings.whatsapp_phone_id,
+        public_url=f"http://{args.host}:{args.port}",
+    )
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_config=None,
+                access_log=False)
+    return 0
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from ocr_cluster.scan import main
+
+    return main(args.paths, args.json)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from gateway.migrate import upgrade
+    from gateway.settings import Settings
+
+    upgrade(Settings().database_url)
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from ibbase.up import run_stack
+
+    return run_stack(sandbox_port=args.sandbox_port)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ibbase.demo import run_demo
+
+    return run_demo(card=args.card, timeout=args.timeout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ibbase", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("up", help="run the whole pipeline locally (nats, sandbox, gateway, worker)")
+    p.add_argument("--sandbox-port", type=int, default=8081)
+    p.set_defaults(func=_up)
+    p = sub.add_parser("gateway", help="the FastAPI gateway (webhook, admin and contacts API)")
+    p.add_argument("--host", default=None)
+    p.set_defaults(func=_gateway)
+    sub.add_parser("worker", help="the JetStream worker").set_defaults(func=_worker)
+    p = sub.add_parser("sandbox", help="the local Graph API sandbox")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8081)
+    p.set_defaults(func=_sandbox)
+    p = sub.add_parser("scan", help="read business-card images")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--json", action="store_true", help="one JSON line per image")
+    p.set_defaults(func=_scan)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    p = sub.add_parser("demo", help="send /start and a card photo to a running `ibbase up`")
+    p.add_argument("--card", default=None, help="card image (default: one from ../shared/devset)")
+    p.add_argument("--timeout", type=float, default=90)
+    p.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""``ibbase demo`` (``make demo``): a signed ``/start`` and a card photo sent to the stack that
+``ibbase up`` runs; prints the replies and the stored contact; exit 0 only if all happened."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+import sys
+from pathlib import Path
+
+import httpx
+
+from ibbase.simulate import SimulatedUser, reply_text
+from ibbase.stack import STACK_FILE, Stack
+
+DEVSET = Path(__file__).resolve().parents[1].parent / "shared" / "devset"
+
+
+def default_card() -> Path:
+    cards = sorted(DEVSET.glob("*.jpg"))
+    if not cards:
+        raise FileNotFoundError(f"no card photos in {DEVSET}; pass CARD=path/to/card.jpg")
+    return cards[min(3, len(cards) - 1)]
+
+
+async def _demo(stack: Stack, card: Path, timeout: float) -> int:
+    if not stack.sandbox_url:
+        print("ibbase demo needs the local Graph API sandbox (WHATSAPP_API_URL unset)")
+        return 2
+    async with httpx.AsyncClient(timeout=30) as http:
+        user = SimulatedUser(http, gateway_url=stack.gateway_url, sandbox_url=stack.sandbox_url,
+                             phone_number_id=stack.phone_number_id, app_secret=stack.app_secret)
+        print(f"→ /start from +{user.wa_id}")
+        start = await user.send_text("/start")
+        print(f"← {reply_text(await user.wait_reply(start, timeout))}\n")
+
+        mime = mimetypes.guess_type(card.name)[0] or "image/jpeg"
+        print(f"→ card photo {card} ({card.stat().st_size} bytes)")
+        photo = await user.send_image(card.read_bytes(), mime, card.name)
+        print(f"← {reply_text(await user.wait_reply(photo, timeout))}\n")
+
+        response = await http.get(f"{stack.gateway_url}/api/contacts", params={"limit": 1},
+                                  headers={"Authorization": f"Bearer {stack.admin_token}"})
+        response.raise_for_status()
+        items = response.json()["items"]
+        if not items:
+            print("✗ no contact was stored")
+            return 1
+        print("stored contact:")
+        print(json.dumps(items[0], ensure_ascii=False, indent=2))
+    return 0
+
+
+def run_demo(card: str | None = None, timeout: float = 90) -> int:
+    if not STACK_FILE.exists():
+        print("no running stack found: start it with `make run` in another terminal first")
+        return 2
+    try:
+        return asyncio.run(_demo(Stack.load(), Path(card) if card else default_card(), timeout))
+    except (httpx.HTTPError, TimeoutError, FileNotFoundError) as exc:
+        print(f"✗ demo failed: {exc}", file=sys.stderr)
+        return 1
