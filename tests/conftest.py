@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,7 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.db import make_engine, make_sessionmaker
 from gateway.migrate import upgrade
 from gateway.models import Base
-from ibbase.nats_server import NatsServer
+from gateway.settings import Settings
+from ibbase.nats_server import NatsServer, free_port
+from ibbase.simulate import SimulatedUser
+from tests.harness import ServerThread, WorkerTask
+from tests.harness import pipeline_settings as make_test_settings
 from tests.services import postgres_database
 
 os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
@@ -63,3 +70,73 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(database_url)
     yield make_sessionmaker(engine)
     engine.dispose()
+
+
+# --- the pipeline -----------------------------------------------------------------------
+
+SANDBOX_TOKEN = "sandbox-access-token-for-tests"
+SANDBOX_PHONE_ID = "106540352242922"
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[ServerThread]:
+    from pydantic import SecretStr
+
+    from graph_sandbox.app import create_app
+    from graph_sandbox.config import SandboxConfig
+
+    port = free_port()
+    config = SandboxConfig(access_token=SecretStr(SANDBOX_TOKEN), phone_number_id=SANDBOX_PHONE_ID,
+                           public_url=f"http://127.0.0.1:{port}")
+    server = ServerThread(create_app(config), port=port).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def card_reader() -> Any:
+    from ocr_cluster.reader import CardReader
+
+    return CardReader()
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    gateway: ServerThread
+    sandbox_url: str
+    http: httpx.AsyncClient
+
+    def user(self, wa_id: str = "79001234567", **kw: Any) -> SimulatedUser:
+        return SimulatedUser(self.http, gateway_url=self.gateway.url, sandbox_url=self.sandbox_url,
+                             phone_number_id=self.settings.whatsapp_phone_id,
+                             app_secret=self.settings.whatsapp_app_secret.get_secret_value(),
+                             wa_id=wa_id, **kw)
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.gateway.url}/api/whatsapp/webhook"
+
+
+@pytest.fixture
+async def pipeline(nats_server: NatsServer, database_url: str,
+                   sandbox: ServerThread) -> AsyncIterator[Pipeline]:
+    """Gateway (real HTTP) on a fresh database and JetStream stream; no worker yet."""
+    from gateway.app import create_app
+
+    settings = make_test_settings(nats_url=nats_server.url, database_url=database_url,
+                                  api_url=f"{sandbox.url}/v25.0", phone_id=SANDBOX_PHONE_ID,
+                                  access_token=SANDBOX_TOKEN)
+    gateway = ServerThread(create_app(settings)).start()
+    async with httpx.AsyncClient(timeout=30) as http:
+        await http.delete(f"{sandbox.url}/sandbox/faults")
+        await http.delete(f"{sandbox.url}/sandbox/messages")
+        yield Pipeline(settings=settings, gateway=gateway, sandbox_url=sandbox.url, http=http)
+    gateway.stop()
+
+
+@pytest.fixture
+async def worker(pipeline: Pipeline, card_reader: Any) -> AsyncIterator[WorkerTask]:
+    task = WorkerTask(pipeline.settings, card_reader)
+    yield task
+    await task.stop()
