@@ -1,0 +1,78 @@
+"""``/sandbox/…``: what tests and the demo use to look inside and to steer the sandbox.
+
+No authentication: these routes are not part of Meta's API and the sandbox is a local tool.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+
+from graph_sandbox.faults import FaultSpec
+from graph_sandbox.media_api import read_upload
+from graph_sandbox.state import SandboxDep
+
+router = APIRouter(prefix="/sandbox", tags=["sandbox"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/messages")
+async def list_messages(
+    sandbox: SandboxDep, to: str | None = None, kind: Literal["message", "read"] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Accepted sends and read receipts, oldest first.
+
+    Each record: ``kind`` (``message`` or ``read``), ``id`` (the wamid sent, or the one
+    marked read), ``to``, ``type``, the content under its type key (``text``, ``image``…),
+    ``body`` (the text, or a caption), ``context``, ``biz_opaque_callback_data``,
+    ``typing`` (read receipts with a typing indicator) and ``timestamp`` (Unix seconds).
+    """
+    return {"data": sandbox.outbox.list(to=to, kind=kind)}
+
+
+@router.delete("/messages")
+async def clear_messages(sandbox: SandboxDep) -> dict[str, bool]:
+    sandbox.outbox.clear()
+    return {"success": True}
+
+
+@router.post("/faults")
+async def add_fault(spec: FaultSpec, sandbox: SandboxDep) -> dict[str, Any]:
+    sandbox.faults.add(spec)
+    return {"success": True, "pending": sandbox.faults.pending()}
+
+
+@router.get("/faults")
+async def list_faults(sandbox: SandboxDep) -> dict[str, Any]:
+    return {"data": sandbox.faults.pending()}
+
+
+@router.delete("/faults")
+async def clear_faults(sandbox: SandboxDep) -> dict[str, bool]:
+    sandbox.faults.clear()
+    return {"success": True}
+
+
+@router.post("/media")
+async def add_inbound_media(request: Request, sandbox: SandboxDep) -> dict[str, Any]:
+    """Store media as if a WhatsApp user had sent it; the webhook then names its id.
+
+    Same multipart form as Meta's upload. Answers both digests: ``sha256`` (hex, as the
+    media endpoint gives it) and ``sha256_b64`` (base64, as webhooks carry it).
+    """
+    data, mime_type, filename = await read_upload(request)
+    media = sandbox.media.add(data, mime_type, sandbox.config.phone_number_id, filename)
+    return {
+        "id": media.id,
+        "mime_type": media.mime_type,
+        "sha256": media.sha256,
+        "sha256_b64": base64.b64encode(hashlib.sha256(data).digest()).decode(),
+        "file_size": media.file_size,
+    }

@@ -1,0 +1,190 @@
+"""Graph API errors in Meta's shape, and the catalogue of the codes the sandbox can raise.
+
+Every error body is ``{"error": {message, type, code, error_subcode?, error_data?, fbtrace_id}}``.
+``error_data`` (``messaging_product`` + ``details``) is what the WhatsApp Cloud API adds to
+its own errors; plain Graph errors (token, unknown object, unknown path) carry none.
+
+HTTP statuses follow Meta's error-code table: authorization errors are 401, throttling and
+most WhatsApp errors 400 (yes, 130429 and 131056 too: clients must branch on ``code``, not on
+the status), 131000 is 500, the "service unavailable" family 503.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+GRAPH_DOCS = (
+    "Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
+)
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    title: str
+    details: str | None
+    http_status: int
+    type: str = "OAuthException"
+    subcode: int | None = None
+
+
+# Titles and details as Meta's error-code reference words them.
+CATALOGUE: dict[int, CatalogueEntry] = {
+    1: CatalogueEntry("An unknown error occurred", None, 500),
+    2: CatalogueEntry("Service temporarily unavailable", None, 503),
+    4: CatalogueEntry("Application request limit reached", None, 400),
+    100: CatalogueEntry("Invalid parameter", None, 400),
+    190: CatalogueEntry("Invalid OAuth access token - Cannot parse access token", None, 401),
+    80007: CatalogueEntry(
+        "Rate limit issues", "The WhatsApp Business Account has reached its rate limit.", 400
+    ),
+    130429: CatalogueEntry(
+        "Rate limit hit", "Cloud API message throughput has been reached.", 400, subcode=2494055
+    ),
+    131000: CatalogueEntry(
+        "Something went wrong", "Message failed to send due to an unknown error.", 500
+    ),
+    131016: CatalogueEntry(
+        "Service unavailable", "A service is temporarily unavailable. Please retry.", 503
+    ),
+    131026: CatalogueEntry("Message Undeliverable", "Message Undeliverable.", 400),
+    131047: CatalogueEntry(
+        "Re-engagement message",
+        "Message failed to send because more than 24 hours have passed since the customer "
+        "last replied to this number.",
+        400,
+    ),
+    131048: CatalogueEntry(
+        "Spam rate limit hit",
+        "Message failed to send because there are restrictions on how many messages can be "
+        "sent from this phone number. This may be because too many previous messages were "
+        "blocked or flagged as spam.",
+        400,
+    ),
+    131053: CatalogueEntry(
+        "Media upload error", "Unable to upload the media used in the message.", 400
+    ),
+    131056: CatalogueEntry(
+        "(Business Account, Consumer Account) pair rate limit hit",
+        "Message failed to send because there were too many messages sent from this phone "
+        "number to the same phone number in a short period of time.",
+        400,
+        subcode=2494071,
+    ),
+    133004: CatalogueEntry(
+        "Server temporarily unavailable", "The server is temporarily unavailable.", 503
+    ),
+}
+
+
+def fbtrace_id() -> str:
+    return secrets.token_urlsafe(16)[:22]
+
+
+class GraphError(Exception):
+    """An error the sandbox answers with, already in Meta's terms."""
+
+    def __init__(
+        self,
+        http_status: int,
+        code: int,
+        message: str,
+        *,
+        type: str = "OAuthException",
+        subcode: int | None = None,
+        details: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.code = code
+        self.message = message
+        self.type = type
+        self.subcode = subcode
+        self.details = details
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"message": self.message, "type": self.type, "code": self.code}
+        if self.subcode is not None:
+            error["error_subcode"] = self.subcode
+        if self.details is not None:
+            error["error_data"] = {"messaging_product": "whatsapp", "details": self.details}
+        error["fbtrace_id"] = fbtrace_id()
+        return {"error": error}
+
+
+def from_code(
+    code: int, *, http_status: int | None = None, details: str | None = None
+) -> GraphError:
+    """The error Meta answers for ``code``; unknown codes get a generic message."""
+    entry = CATALOGUE.get(code)
+    if entry is None:
+        return GraphError(
+            http_status or 400, code, f"(#{code}) Sandbox-injected error", details=details
+        )
+    if code == 190:
+        return invalid_token(http_status=http_status or entry.http_status)
+    return GraphError(
+        http_status or entry.http_status,
+        code,
+        f"(#{code}) {entry.title}",
+        type=entry.type,
+        subcode=entry.subcode,
+        details=details or entry.details,
+    )
+
+
+def invalid_token(*, http_status: int = 401) -> GraphError:
+    return GraphError(
+        http_status,
+        190,
+        CATALOGUE[190].title,
+        headers={"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_token"'},
+    )
+
+
+def invalid_parameter(details: str) -> GraphError:
+    return GraphError(400, 100, "(#100) Invalid parameter", details=details)
+
+
+def unknown_object(object_id: str, method: str) -> GraphError:
+    """What Graph answers for an id that does not exist or that this token cannot see."""
+    return GraphError(
+        400,
+        100,
+        f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, "
+        f"cannot be loaded due to missing permissions, or does not support this operation. "
+        f"{GRAPH_DOCS}",
+        type="GraphMethodException",
+        subcode=33,
+    )
+
+
+def unknown_path(path: str) -> GraphError:
+    return GraphError(400, 2500, f"Unknown path components: {path}")
+
+
+def unversioned(path: str) -> GraphError:
+    # Meta would serve an unversioned call with the app's oldest available version; the
+    # sandbox refuses it so that a client that forgot to pin a version fails in tests.
+    return GraphError(
+        400,
+        2500,
+        f"Unversioned Graph API call to {path}: pin a version, e.g. /v25.0{path} (sandbox)",
+    )
+
+
+def lookaside_not_found() -> GraphError:
+    # Meta documents 404 for a media URL that can no longer be downloaded (expired or
+    # unknown): retrieve a fresh URL with GET /{media-id} and download again.
+    return GraphError(404, 100, "Media URL is invalid or has expired", type="GraphMethodException")
+
+
+async def graph_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GraphError)
+    return JSONResponse(exc.body(), status_code=exc.http_status, headers=exc.headers)

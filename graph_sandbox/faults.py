@@ -1,0 +1,95 @@
+"""Injectable failures: the next N calls to an endpoint fail (or stall, or corrupt) on purpose.
+
+``POST /sandbox/faults`` takes a ``FaultSpec``; faults queue up in order and each one is used
+by the first ``count`` calls it matches. ``delay_s`` stalls before answering (a client with a
+shorter timeout sees a timeout); with neither ``code`` nor ``http_status`` the call then goes
+on normally. ``corrupt`` (media_download only) serves altered bytes with a 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from graph_sandbox.errors import GraphError, from_code
+
+Endpoint = Literal["messages", "media", "media_download", "media_upload", "any"]
+
+
+class FaultSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: Endpoint = "any"
+    http_status: int | None = Field(default=None, ge=400, le=599)
+    # A Meta error code (130429, 131056, 131047, 131000, 190…); its HTTP status defaults
+    # to the one in Meta's table.
+    code: int | None = None
+    count: int = Field(default=1, ge=1)
+    delay_s: float = Field(default=0, ge=0, le=120)
+    corrupt: bool = False
+    # Only calls for this recipient (messages) match: e.g. one user outside the window.
+    to: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> FaultSpec:
+        if self.corrupt and self.endpoint != "media_download":
+            raise ValueError("corrupt applies to the media_download endpoint only")
+        if self.corrupt and (self.code is not None or self.http_status is not None):
+            raise ValueError("corrupt serves a 200 with altered bytes: no code or http_status")
+        return self
+
+    def error(self) -> GraphError | None:
+        if self.code is not None:
+            return from_code(self.code, http_status=self.http_status)
+        if self.http_status is not None:
+            generic = 1 if self.http_status >= 500 else 100
+            return from_code(generic, http_status=self.http_status)
+        return None
+
+
+@dataclass
+class _Armed:
+    spec: FaultSpec
+    left: int
+
+
+@dataclass
+class Faults:
+    _armed: list[_Armed] = field(default_factory=list)
+
+    def add(self, spec: FaultSpec) -> None:
+        self._armed.append(_Armed(spec, spec.count))
+
+    def clear(self) -> None:
+        self._armed.clear()
+
+    def pending(self) -> list[dict[str, object]]:
+        return [{**a.spec.model_dump(), "left": a.left} for a in self._armed]
+
+    def _take(self, endpoint: Endpoint, to: str | None) -> FaultSpec | None:
+        for armed in self._armed:
+            spec = armed.spec
+            if spec.endpoint not in (endpoint, "any"):
+                continue
+            if spec.to is not None and spec.to != to:
+                continue
+            armed.left -= 1
+            if armed.left <= 0:
+                self._armed.remove(armed)
+            return spec
+        return None
+
+    async def trigger(self, endpoint: Endpoint, *, to: str | None = None) -> FaultSpec | None:
+        """Apply the first matching fault: stall, then raise its error if it has one."""
+        spec = self._take(endpoint, to)
+        if spec is None:
+            return None
+        if spec.delay_s:
+            await asyncio.sleep(spec.delay_s)
+        error = spec.error()
+        if error is not None:
+            raise error
+        return spec

@@ -1,0 +1,107 @@
+"""Injected failures: Meta's error codes, stalls and corrupted downloads, on demand."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import httpx
+
+from tests.graph_sandbox.sandbox_support import JPEG, PHONE_ID, text, upload
+from tests.graph_sandbox.sandbox_support import MESSAGES_URL as URL
+
+
+async def fault(graph: httpx.AsyncClient, **spec: Any) -> None:
+    response = await graph.post("/sandbox/faults", json=spec)
+    assert response.status_code == 200, response.text
+
+
+async def test_429_once_then_ok(graph: httpx.AsyncClient) -> None:
+    await fault(graph, endpoint="messages", http_status=429, code=130429, count=1)
+    first = await graph.post(URL, json=text("x"))
+    assert first.status_code == 429
+    error = first.json()["error"]
+    assert error["code"] == 130429
+    assert error["message"] == "(#130429) Rate limit hit"
+    assert error["error_data"]["details"] == "Cloud API message throughput has been reached."
+    assert (await graph.post(URL, json=text("x"))).status_code == 200
+    # The failed call was not recorded: Meta did not accept it.
+    assert len((await graph.get("/sandbox/messages")).json()["data"]) == 1
+
+
+async def test_default_statuses_follow_metas_table(graph: httpx.AsyncClient) -> None:
+    expected = {130429: 400, 131056: 400, 131047: 400, 131000: 500, 131026: 400, 190: 401}
+    for code, status in expected.items():
+        await fault(graph, endpoint="messages", code=code)
+        response = await graph.post(URL, json=text("x"))
+        assert (response.status_code, response.json()["error"]["code"]) == (status, code)
+
+
+async def test_count_and_any_endpoint(graph: httpx.AsyncClient) -> None:
+    await fault(graph, endpoint="any", http_status=503, count=2)
+    assert (await graph.post(URL, json=text("x"))).status_code == 503
+    assert (await graph.get("/v25.0/1")).status_code == 503
+    assert (await graph.post(URL, json=text("x"))).status_code == 200
+
+
+async def test_outside_window_for_one_user(graph: httpx.AsyncClient) -> None:
+    await fault(graph, endpoint="messages", code=131047, to="15550000001", count=5)
+    assert (await graph.post(URL, json=text("x", to="15550000002"))).status_code == 200
+    refused = await graph.post(URL, json=text("x", to="15550000001"))
+    assert refused.json()["error"]["code"] == 131047
+    assert "24 hours" in refused.json()["error"]["error_data"]["details"]
+
+
+async def test_token_fault(graph: httpx.AsyncClient) -> None:
+    await fault(graph, endpoint="media", code=190)
+    response = await graph.get("/v25.0/1")
+    assert (response.status_code, response.json()["error"]["type"]) == (401, "OAuthException")
+
+
+async def test_delay(graph: httpx.AsyncClient) -> None:
+    await fault(graph, endpoint="messages", delay_s=0.2)
+    started = time.perf_counter()
+    assert (await graph.post(URL, json=text("x"))).status_code == 200
+    assert time.perf_counter() - started >= 0.2
+
+
+async def test_corrupt_download(graph: httpx.AsyncClient) -> None:
+    media_id = await upload(graph)
+    await fault(graph, endpoint="media_download", corrupt=True)
+    meta = (await graph.get(f"/v25.0/{media_id}")).json()
+    corrupted = await graph.get(meta["url"])
+    assert corrupted.status_code == 200
+    assert len(corrupted.content) == len(JPEG)
+    assert hashlib.sha256(corrupted.content).hexdigest() != meta["sha256"]
+    assert (await graph.get(meta["url"])).content == JPEG
+
+
+async def test_upload_fault(graph: httpx.AsyncClient) -> None:
+    await fault(graph, endpoint="media_upload", http_status=500, code=131000)
+    response = await graph.post(
+        f"/v25.0/{PHONE_ID}/media",
+        data={"messaging_product": "whatsapp", "type": "image/jpeg"},
+        files={"file": ("a.jpg", JPEG, "image/jpeg")},
+    )
+    assert response.status_code == 500
+
+
+async def test_list_and_clear(graph: httpx.AsyncClient) -> None:
+    await fault(graph, endpoint="messages", code=131056, count=3)
+    (pending,) = (await graph.get("/sandbox/faults")).json()["data"]
+    assert (pending["code"], pending["left"]) == (131056, 3)
+    assert (await graph.delete("/sandbox/faults")).json() == {"success": True}
+    assert (await graph.post(URL, json=text("x"))).status_code == 200
+
+
+async def test_invalid_fault_specs(graph: httpx.AsyncClient) -> None:
+    for spec in (
+        {"endpoint": "messages", "corrupt": True},
+        {"endpoint": "nowhere"},
+        {"count": 0},
+        {"http_status": 200},
+    ):
+        response = await graph.post("/sandbox/faults", json=spec)
+        assert response.status_code == 400, spec
+        assert response.json()["error"]["code"] == 100
