@@ -1,0 +1,77 @@
+"""A throw-away stack for benchmarks: own nats-server, SQLite, sandbox, gateway (and worker)
+as separate processes on free ports, like `ibbase up` runs them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ibbase.nats_server import NatsServer, free_port
+
+PHONE_ID = "100000000000001"
+
+
+@dataclass
+class BenchStack:
+    gateway_url: str
+    sandbox_url: str
+    nats_url: str
+    app_secret: str
+    admin_token: str
+    stream: str = "WHATSAPP_INBOUND"
+
+
+def _wait(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextlib.contextmanager
+def bench_stack(*, worker: bool) -> Iterator[BenchStack]:
+    tmp = Path(tempfile.mkdtemp(prefix="ibbase-bench-"))
+    nats = NatsServer(tmp / "nats")
+    nats.start()
+    gw_port, sb_port = free_port(), free_port()
+    env = dict(os.environ, NATS_URL=nats.url, DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
+               WHATSAPP_API_URL=f"http://127.0.0.1:{sb_port}/v25.0", WHATSAPP_PHONE_ID=PHONE_ID,
+               WHATSAPP_ACCESS_TOKEN=secrets.token_hex(16), WHATSAPP_VERIFY_TOKEN="bench",
+               WHATSAPP_APP_SECRET=secrets.token_hex(16), IBBASE_ADMIN_TOKEN=secrets.token_hex(16),
+               IBBASE_PORT=str(gw_port))
+    procs = []
+    try:
+        subprocess.run([sys.executable, "-m", "ibbase.cli", "migrate"], env=env, check=True)
+        cmds = [["sandbox", "--port", str(sb_port)], ["gateway"]] + ([["worker"]] if worker else [])
+        for args in cmds:
+            procs.append(subprocess.Popen([sys.executable, "-m", "ibbase.cli", *args], env=env,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        _wait(f"http://127.0.0.1:{sb_port}/sandbox/healthz")
+        _wait(f"http://127.0.0.1:{gw_port}/readyz")
+        yield BenchStack(gateway_url=f"http://127.0.0.1:{gw_port}",
+                         sandbox_url=f"http://127.0.0.1:{sb_port}", nats_url=nats.url,
+                         app_secret=env["WHATSAPP_APP_SECRET"], admin_token=env["IBBASE_ADMIN_TOKEN"])
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(15)
+        nats.stop()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
