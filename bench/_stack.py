@@ -47,23 +47,40 @@ def bench_stack(*, worker: bool) -> Iterator[BenchStack]:
     nats = NatsServer(tmp / "nats")
     nats.start()
     gw_port, sb_port = free_port(), free_port()
-    env = dict(os.environ, NATS_URL=nats.url, DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
-               WHATSAPP_API_URL=f"http://127.0.0.1:{sb_port}/v25.0", WHATSAPP_PHONE_ID=PHONE_ID,
-               WHATSAPP_ACCESS_TOKEN=secrets.token_hex(16), WHATSAPP_VERIFY_TOKEN="bench",
-               WHATSAPP_APP_SECRET=secrets.token_hex(16), IBBASE_ADMIN_TOKEN=secrets.token_hex(16),
-               IBBASE_PORT=str(gw_port))
+    env = dict(
+        os.environ,
+        NATS_URL=nats.url,
+        DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
+        WHATSAPP_API_URL=f"http://127.0.0.1:{sb_port}/v25.0",
+        WHATSAPP_PHONE_ID=PHONE_ID,
+        WHATSAPP_ACCESS_TOKEN=secrets.token_hex(16),
+        WHATSAPP_VERIFY_TOKEN="bench",
+        WHATSAPP_APP_SECRET=secrets.token_hex(16),
+        IBBASE_ADMIN_TOKEN=secrets.token_hex(16),
+        IBBASE_PORT=str(gw_port),
+    )
     procs = []
     try:
         subprocess.run([sys.executable, "-m", "ibbase.cli", "migrate"], env=env, check=True)
         cmds = [["sandbox", "--port", str(sb_port)], ["gateway"]] + ([["worker"]] if worker else [])
         for args in cmds:
-            procs.append(subprocess.Popen([sys.executable, "-m", "ibbase.cli", *args], env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "ibbase.cli", *args],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         _wait(f"http://127.0.0.1:{sb_port}/sandbox/healthz")
         _wait(f"http://127.0.0.1:{gw_port}/readyz")
-        yield BenchStack(gateway_url=f"http://127.0.0.1:{gw_port}",
-                         sandbox_url=f"http://127.0.0.1:{sb_port}", nats_url=nats.url,
-                         app_secret=env["WHATSAPP_APP_SECRET"], admin_token=env["IBBASE_ADMIN_TOKEN"])
+        yield BenchStack(
+            gateway_url=f"http://127.0.0.1:{gw_port}",
+            sandbox_url=f"http://127.0.0.1:{sb_port}",
+            nats_url=nats.url,
+            app_secret=env["WHATSAPP_APP_SECRET"],
+            admin_token=env["IBBASE_ADMIN_TOKEN"],
+        )
     finally:
         for p in procs:
             p.terminate()
@@ -74,4 +91,4 @@ def bench_stack(*, worker: bool) -> Iterator[BenchStack]:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]

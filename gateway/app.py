@@ -37,8 +37,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.nc, app.state.js = nc, js
     async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)) as http:
         app.state.graph = GraphClient(
-            http, settings.whatsapp_api_url, settings.whatsapp_phone_id,
-            settings.whatsapp_access_token, on_call=graph_call,
+            http,
+            settings.whatsapp_api_url,
+            settings.whatsapp_phone_id,
+            settings.whatsapp_access_token,
+            on_call=graph_call,
         )
         try:
             yield
@@ -58,16 +61,18 @@ def create_app(settings: Settings) -> FastAPI:
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         if request.url.path == WEBHOOK_PATH and request.method == "POST":
             WEBHOOK_REQUESTS.labels(result=exc.code).inc()
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}},
-                            status_code=exc.status_code)
+        return JSONResponse(
+            {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status_code
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
-        return JSONResponse({"error": {"code": "invalid_request", "message": problems}},
-                            status_code=422)
+        return JSONResponse(
+            {"error": {"code": "invalid_request", "message": problems}}, status_code=422
+        )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -77,7 +82,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, str] = {}
         try:
-            await request.app.state.js.stream_info(settings.stream, )
+            await request.app.state.js.stream_info(
+                settings.stream,
+            )
             checks["nats"] = "ok"
         except Exception as exc:  # any failure means "not ready"; report it, don't raise
             checks["nats"] = f"unavailable: {type(exc).__name__}"

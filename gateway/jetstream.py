@@ -33,8 +33,13 @@ async def connect(url: str, *, name: str) -> tuple[NATS, JetStreamContext]:
         log.warning("NATS error: %s", exc)
 
     nc = await nats.connect(
-        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-        connect_timeout=5, disconnected_cb=_disconnected, reconnected_cb=_reconnected,
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+        disconnected_cb=_disconnected,
+        reconnected_cb=_reconnected,
         error_cb=_error,
     )
     return nc, nc.jetstream()
@@ -42,11 +47,16 @@ async def connect(url: str, *, name: str) -> tuple[NATS, JetStreamContext]:
 
 async def ensure_streams(js: JetStreamContext, settings: Settings) -> None:
     """Create or update the inbound and dead-letter streams (file storage: durable)."""
-    for name, prefix in ((settings.stream, settings.subject_prefix),
-                         (settings.dlq_stream, settings.dlq_subject_prefix)):
+    for name, prefix in (
+        (settings.stream, settings.subject_prefix),
+        (settings.dlq_stream, settings.dlq_subject_prefix),
+    ):
         config = StreamConfig(
-            name=name, subjects=[f"{prefix}.>"], storage=StorageType.FILE,
-            retention=RetentionPolicy.LIMITS, max_age=settings.stream_max_age_s,
+            name=name,
+            subjects=[f"{prefix}.>"],
+            storage=StorageType.FILE,
+            retention=RetentionPolicy.LIMITS,
+            max_age=settings.stream_max_age_s,
             duplicate_window=settings.dedup_window_s,
         )
         try:
@@ -59,9 +69,12 @@ async def ensure_streams(js: JetStreamContext, settings: Settings) -> None:
 def consumer_config(settings: Settings) -> ConsumerConfig:
     # JetStream's own max_deliver is a backstop one above ours: the worker dead-letters first.
     return ConsumerConfig(
-        durable_name=settings.consumer, ack_policy=AckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.ALL, ack_wait=settings.ack_wait_s,
-        max_deliver=settings.max_deliver + 1, filter_subject=f"{settings.subject_prefix}.>",
+        durable_name=settings.consumer,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=settings.ack_wait_s,
+        max_deliver=settings.max_deliver + 1,
+        filter_subject=f"{settings.subject_prefix}.>",
         max_ack_pending=max(64, settings.worker_concurrency * 8),
     )
 

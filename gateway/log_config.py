@@ -8,8 +8,11 @@ import sys
 
 def configure_logging(process: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(
-        f"%(asctime)s {process:<8} %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(
+        logging.Formatter(
+            f"%(asctime)s {process:<8} %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -12,26 +12,28 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
-WEBHOOK_REQUESTS = Counter(
-    "whatsapp_webhook_requests_total", "Webhook POSTs by result", ["result"]
-)
+WEBHOOK_REQUESTS = Counter("whatsapp_webhook_requests_total", "Webhook POSTs by result", ["result"])
 EVENTS_PUBLISHED = Counter(
     "whatsapp_events_published_total", "Webhook events stored in JetStream", ["kind"]
 )
 MESSAGES = Counter(
-    "whatsapp_messages_processed_total", "Inbound messages handled by the worker",
+    "whatsapp_messages_processed_total",
+    "Inbound messages handled by the worker",
     ["type", "outcome"],
 )
 CARD_SECONDS = Histogram(
-    "whatsapp_card_processing_seconds", "Media download + card reading + storing",
+    "whatsapp_card_processing_seconds",
+    "Media download + card reading + storing",
     buckets=(0.25, 0.5, 1, 2, 3, 5, 8, 13, 21, 34, 60),
 )
 CARD_READS = Counter(
-    "whatsapp_card_reads_total", "Card reading outcomes by source of the fields",
+    "whatsapp_card_reads_total",
+    "Card reading outcomes by source of the fields",
     ["source", "outcome"],
 )
 GRAPH_CALLS = Counter(
-    "whatsapp_graph_api_requests_total", "Graph API calls by endpoint and outcome",
+    "whatsapp_graph_api_requests_total",
+    "Graph API calls by endpoint and outcome",
     ["endpoint", "outcome"],
 )
 CONSUMER_PENDING = Gauge(
@@ -40,7 +42,8 @@ CONSUMER_PENDING = Gauge(
 REDELIVERIES = Counter("whatsapp_redeliveries_total", "Events delivered more than once")
 DEAD_LETTERS = Counter("whatsapp_dead_letters_total", "Events moved to the dead-letter stream")
 STATUS_UPDATES = Counter(
-    "whatsapp_status_updates_total", "Outbound status webhooks by status and effect",
+    "whatsapp_status_updates_total",
+    "Outbound status webhooks by status and effect",
     ["status", "effect"],
 )
 

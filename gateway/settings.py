@@ -63,8 +63,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.env == "prod":
-            for name in ("whatsapp_access_token", "whatsapp_verify_token",
-                         "whatsapp_app_secret", "admin_token"):
+            for name in (
+                "whatsapp_access_token",
+                "whatsapp_verify_token",
+                "whatsapp_app_secret",
+                "admin_token",
+            ):
                 value: SecretStr = getattr(self, name)
                 if value.get_secret_value().strip().lower() in PLACEHOLDERS:
                     raise ValueError(f"{name} must be set to a real secret when IBBASE_ENV=prod")

@@ -8,7 +8,6 @@ deliveries. One bad message never stops the loop.
 from __future__ import annotations
 
 import asyncio
-
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,11 +38,14 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         s = self.settings
         sub = await self.ctx.js.pull_subscribe(
-            f"{s.subject_prefix}.>", durable=s.consumer, stream=s.stream,
+            f"{s.subject_prefix}.>",
+            durable=s.consumer,
+            stream=s.stream,
             config=jetstream.consumer_config(s),
         )
-        log.info("worker consuming %s as %s (concurrency %d)", s.stream, s.consumer,
-                 s.worker_concurrency)
+        log.info(
+            "worker consuming %s as %s (concurrency %d)", s.stream, s.consumer, s.worker_concurrency
+        )
         while not stop.is_set():
             free = s.worker_concurrency - len(self.inflight)
             if free <= 0:
@@ -85,11 +87,17 @@ class Worker:
             return
         await msg.ack()
 
-    async def retry_or_dead_letter(self, msg: Msg, event: InboundEvent, deliveries: int,
-                                   exc: Exception) -> None:
+    async def retry_or_dead_letter(
+        self, msg: Msg, event: InboundEvent, deliveries: int, exc: Exception
+    ) -> None:
         if deliveries >= self.settings.max_deliver:
-            log.error("event %s failed %d times; dead-lettering: %s", event.event_id,
-                      deliveries, exc, exc_info=exc)
+            log.error(
+                "event %s failed %d times; dead-lettering: %s",
+                event.event_id,
+                deliveries,
+                exc,
+                exc_info=exc,
+            )
             if event.kind == "message":
                 record_message(str(event.data.get("type")), ok=False)
             await self.dead_letter(msg, f"{type(exc).__name__}: {exc}")
@@ -100,39 +108,61 @@ class Worker:
             # Retrying with the same token cannot help; wait for it to be rotated.
             log.critical("the WhatsApp access token is invalid or expired: rotate it")
             delay = max(delay, backoff[-1])
-        log.warning("event %s failed (delivery %d), retrying in %.0fs: %s", event.event_id,
-                    deliveries, delay, exc, exc_info=not isinstance(exc, TokenInvalid))
+        log.warning(
+            "event %s failed (delivery %d), retrying in %.0fs: %s",
+            event.event_id,
+            deliveries,
+            delay,
+            exc,
+            exc_info=not isinstance(exc, TokenInvalid),
+        )
         await msg.nak(delay=delay)
 
     async def dead_letter(self, msg: Msg, reason: str) -> None:
         s = self.settings
         suffix = msg.subject.removeprefix(s.subject_prefix + ".")
-        headers = {"Ibbase-Reason": reason[:500], "Ibbase-Subject": msg.subject,
-                   "Ibbase-Deliveries": str(msg.metadata.num_delivered),
-                   "Nats-Msg-Id": f"dlq:{msg.metadata.sequence.stream}"}
-        await self.ctx.js.publish(f"{s.dlq_subject_prefix}.{suffix}", msg.data,
-                                  stream=s.dlq_stream, headers=headers)
+        headers = {
+            "Ibbase-Reason": reason[:500],
+            "Ibbase-Subject": msg.subject,
+            "Ibbase-Deliveries": str(msg.metadata.num_delivered),
+            "Nats-Msg-Id": f"dlq:{msg.metadata.sequence.stream}",
+        }
+        await self.ctx.js.publish(
+            f"{s.dlq_subject_prefix}.{suffix}", msg.data, stream=s.dlq_stream, headers=headers
+        )
         DEAD_LETTERS.inc()
         await msg.term()
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event, reader: CardReader | None = None) -> None:
+async def run_worker(
+    settings: Settings, stop: asyncio.Event, reader: CardReader | None = None
+) -> None:
     engine = make_engine(settings.database_url)
     nc, js = await jetstream.connect(settings.nats_url, name="ibbase-worker")
     await jetstream.ensure_streams(js, settings)
     reader = reader or CardReader(tessdata=settings.ocr_tessdata)
-    executor = ThreadPoolExecutor(max_workers=max(1, settings.worker_concurrency),
-                                  thread_name_prefix="card-reader")
+    executor = ThreadPoolExecutor(
+        max_workers=max(1, settings.worker_concurrency), thread_name_prefix="card-reader"
+    )
     try:
         async with httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0)) as http:
-            graph = GraphClient(http, settings.whatsapp_api_url, settings.whatsapp_phone_id,
-                                settings.whatsapp_access_token, on_call=graph_call)
-            ctx = WorkerContext(settings=settings, sessions=make_sessionmaker(engine),
-                                graph=graph, reader=reader, js=js, executor=executor)
+            graph = GraphClient(
+                http,
+                settings.whatsapp_api_url,
+                settings.whatsapp_phone_id,
+                settings.whatsapp_access_token,
+                on_call=graph_call,
+            )
+            ctx = WorkerContext(
+                settings=settings,
+                sessions=make_sessionmaker(engine),
+                graph=graph,
+                reader=reader,
+                js=js,
+                executor=executor,
+            )
             await Worker(ctx).run(stop)
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
         await nc.drain()
         engine.dispose()
-
-

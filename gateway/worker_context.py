@@ -31,9 +31,11 @@ class WorkerContext:
 
     async def db(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn`` in one committed transaction, off the event loop."""
+
         def _call() -> T:
             with transaction(self.sessions) as session:
                 return fn(session)
+
         return await asyncio.to_thread(_call)
 
     async def read_card(self, data: bytes, heartbeat: Callable[[], Awaitable[None]]) -> CardResult:

@@ -17,8 +17,13 @@ def _gateway(args: argparse.Namespace) -> int:
 
     configure_logging("gateway")
     settings = Settings()
-    uvicorn.run(create_app(settings), host=args.host or settings.host, port=settings.port,
-                log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+    )
     return 0
 
 
@@ -57,8 +62,9 @@ def _sandbox(args: argparse.Namespace) -> int:
         phone_number_id=settings.whatsapp_phone_id,
         public_url=f"http://{args.host}:{args.port}",
     )
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_config=None,
-                access_log=False)
+    uvicorn.run(
+        create_app(config), host=args.host, port=args.port, log_config=None, access_log=False
+    )
     return 0
 
 

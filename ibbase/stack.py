@@ -11,8 +11,12 @@ from pathlib import Path
 RUN_DIR = Path(".run")
 STACK_FILE = RUN_DIR / "stack.json"
 SECRETS_FILE = RUN_DIR / "dev-secrets.json"
-SECRET_VARS = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_APP_SECRET",
-               "IBBASE_ADMIN_TOKEN")
+SECRET_VARS = (
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_VERIFY_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "IBBASE_ADMIN_TOKEN",
+)
 
 
 @dataclass

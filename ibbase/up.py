@@ -64,10 +64,13 @@ def run_stack(sandbox_port: int = 8081) -> int:
         gateway_url = f"http://127.0.0.1:{port}"
         _wait_http(f"{gateway_url}/healthz", gateway)
         stack = Stack(
-            gateway_url=gateway_url, sandbox_url=sandbox_url, api_url=env["WHATSAPP_API_URL"],
+            gateway_url=gateway_url,
+            sandbox_url=sandbox_url,
+            api_url=env["WHATSAPP_API_URL"],
             phone_number_id=env["WHATSAPP_PHONE_ID"],
             access_token=env["WHATSAPP_ACCESS_TOKEN"],
-            verify_token=env["WHATSAPP_VERIFY_TOKEN"], app_secret=env["WHATSAPP_APP_SECRET"],
+            verify_token=env["WHATSAPP_VERIFY_TOKEN"],
+            app_secret=env["WHATSAPP_APP_SECRET"],
             admin_token=env["IBBASE_ADMIN_TOKEN"],
         )
         stack.save()
@@ -75,8 +78,10 @@ def run_stack(sandbox_port: int = 8081) -> int:
         while not stopping:
             for name, proc in procs:
                 if proc.poll() is not None:
-                    print(f"ibbase up: {name} exited with {proc.returncode}; stopping",
-                          file=sys.stderr)
+                    print(
+                        f"ibbase up: {name} exited with {proc.returncode}; stopping",
+                        file=sys.stderr,
+                    )
                     return 1
             time.sleep(0.3)
         return 0
@@ -94,29 +99,37 @@ def run_stack(sandbox_port: int = 8081) -> int:
             nats.stop()
 
 
-def _spawn(procs: list[tuple[str, subprocess.Popen[bytes]]], name: str, args: list[str],
-           env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _spawn(
+    procs: list[tuple[str, subprocess.Popen[bytes]]],
+    name: str,
+    args: list[str],
+    env: dict[str, str],
+) -> subprocess.Popen[bytes]:
     # Children get their own process group: Ctrl-C reaches only us, and we stop them in order.
-    proc = subprocess.Popen([sys.executable, "-m", "ibbase.cli", *args], env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ibbase.cli", *args], env=env, start_new_session=True
+    )
     procs.append((name, proc))
     return proc
 
 
 def _banner(stack: Stack, nats_url: str, database_url: str) -> None:
     hook = f"{stack.gateway_url}/api/whatsapp/webhook"
-    print(f"""
+    print(
+        f"""
 ibbase is running (Ctrl-C stops everything)
   webhook URL    {hook}
   verify token   {stack.verify_token}
   app secret     {stack.app_secret}
   admin token    {stack.admin_token}
-  Graph API      {stack.api_url}{'  (local sandbox)' if stack.sandbox_url else ''}
+  Graph API      {stack.api_url}{"  (local sandbox)" if stack.sandbox_url else ""}
   NATS           {nats_url}
   database       {database_url}
 Try it:
   make demo                       # in a second terminal: /start and a card photo, end to end
   curl '{hook}?hub.mode=subscribe&hub.verify_token={stack.verify_token}&hub.challenge=42'
   curl -H 'Authorization: Bearer {stack.admin_token}' {stack.gateway_url}/api/contacts
-Secrets are for local development only; they are kept in {Path('.run/stack.json')}.
-""", flush=True)
+Secrets are for local development only; they are kept in {Path(".run/stack.json")}.
+""",
+        flush=True,
+    )

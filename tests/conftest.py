@@ -86,8 +86,11 @@ def sandbox() -> Iterator[ServerThread]:
     from graph_sandbox.config import SandboxConfig
 
     port = free_port()
-    config = SandboxConfig(access_token=SecretStr(SANDBOX_TOKEN), phone_number_id=SANDBOX_PHONE_ID,
-                           public_url=f"http://127.0.0.1:{port}")
+    config = SandboxConfig(
+        access_token=SecretStr(SANDBOX_TOKEN),
+        phone_number_id=SANDBOX_PHONE_ID,
+        public_url=f"http://127.0.0.1:{port}",
+    )
     server = ServerThread(create_app(config), port=port).start()
     yield server
     server.stop()
@@ -108,10 +111,15 @@ class Pipeline:
     http: httpx.AsyncClient
 
     def user(self, wa_id: str = "79001234567", **kw: Any) -> SimulatedUser:
-        return SimulatedUser(self.http, gateway_url=self.gateway.url, sandbox_url=self.sandbox_url,
-                             phone_number_id=self.settings.whatsapp_phone_id,
-                             app_secret=self.settings.whatsapp_app_secret.get_secret_value(),
-                             wa_id=wa_id, **kw)
+        return SimulatedUser(
+            self.http,
+            gateway_url=self.gateway.url,
+            sandbox_url=self.sandbox_url,
+            phone_number_id=self.settings.whatsapp_phone_id,
+            app_secret=self.settings.whatsapp_app_secret.get_secret_value(),
+            wa_id=wa_id,
+            **kw,
+        )
 
     @property
     def webhook(self) -> str:
@@ -119,14 +127,19 @@ class Pipeline:
 
 
 @pytest.fixture
-async def pipeline(nats_server: NatsServer, database_url: str,
-                   sandbox: ServerThread) -> AsyncIterator[Pipeline]:
+async def pipeline(
+    nats_server: NatsServer, database_url: str, sandbox: ServerThread
+) -> AsyncIterator[Pipeline]:
     """Gateway (real HTTP) on a fresh database and JetStream stream; no worker yet."""
     from gateway.app import create_app
 
-    settings = make_test_settings(nats_url=nats_server.url, database_url=database_url,
-                                  api_url=f"{sandbox.url}/v25.0", phone_id=SANDBOX_PHONE_ID,
-                                  access_token=SANDBOX_TOKEN)
+    settings = make_test_settings(
+        nats_url=nats_server.url,
+        database_url=database_url,
+        api_url=f"{sandbox.url}/v25.0",
+        phone_id=SANDBOX_PHONE_ID,
+        access_token=SANDBOX_TOKEN,
+    )
     gateway = ServerThread(create_app(settings)).start()
     async with httpx.AsyncClient(timeout=30) as http:
         await http.delete(f"{sandbox.url}/sandbox/faults")

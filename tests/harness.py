@@ -25,9 +25,16 @@ class ServerThread:
 
     def __init__(self, app: Any, port: int | None = None):
         self.port = port or free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_config=None, access_log=False,
-                                                    lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
@@ -48,19 +55,34 @@ class ServerThread:
         self.thread.join(15)
 
 
-def pipeline_settings(*, nats_url: str, database_url: str, api_url: str, phone_id: str,
-                  access_token: str, **overrides: Any) -> Settings:
+def pipeline_settings(
+    *,
+    nats_url: str,
+    database_url: str,
+    api_url: str,
+    phone_id: str,
+    access_token: str,
+    **overrides: Any,
+) -> Settings:
     """Settings with JetStream names of their own, so tests never see each other's events."""
     tag = uuid.uuid4().hex[:8]
     values: dict[str, Any] = dict(
-        whatsapp_api_url=api_url, whatsapp_phone_id=phone_id,
+        whatsapp_api_url=api_url,
+        whatsapp_phone_id=phone_id,
         whatsapp_access_token=SecretStr(access_token),
         whatsapp_verify_token=SecretStr("verify-" + tag),
         whatsapp_app_secret=SecretStr("app-secret-" + tag),
-        admin_token=SecretStr("admin-" + tag), database_url=database_url, nats_url=nats_url,
-        stream=f"WA_{tag}", subject_prefix=f"t{tag}.inbound", dlq_stream=f"WADLQ_{tag}",
-        dlq_subject_prefix=f"t{tag}.dlq", consumer=f"worker-{tag}", ack_wait_s=5,
-        retry_backoff_s=[0.2, 0.5, 1.0], max_deliver=3,
+        admin_token=SecretStr("admin-" + tag),
+        database_url=database_url,
+        nats_url=nats_url,
+        stream=f"WA_{tag}",
+        subject_prefix=f"t{tag}.inbound",
+        dlq_stream=f"WADLQ_{tag}",
+        dlq_subject_prefix=f"t{tag}.dlq",
+        consumer=f"worker-{tag}",
+        ack_wait_s=5,
+        retry_backoff_s=[0.2, 0.5, 1.0],
+        max_deliver=3,
     )
     values.update(overrides)
     return Settings(**values)
@@ -74,24 +96,30 @@ def settings_env(settings: Settings) -> dict[str, str]:
             value = value.get_secret_value()
         if isinstance(value, list):
             import json
+
             value = json.dumps(value)
         if value is not None:
             env[f"IBBASE_{name.upper()}"] = str(value)
-    env.update({
-        "WHATSAPP_API_URL": settings.whatsapp_api_url, "WHATSAPP_PHONE_ID": settings.whatsapp_phone_id,
-        "WHATSAPP_ACCESS_TOKEN": settings.whatsapp_access_token.get_secret_value(),
-        "WHATSAPP_VERIFY_TOKEN": settings.whatsapp_verify_token.get_secret_value(),
-        "WHATSAPP_APP_SECRET": settings.whatsapp_app_secret.get_secret_value(),
-        "IBBASE_ADMIN_TOKEN": settings.admin_token.get_secret_value(),
-        "DATABASE_URL": settings.database_url, "NATS_URL": settings.nats_url,
-        "IBBASE_PORT": str(settings.port),
-    })
+    env.update(
+        {
+            "WHATSAPP_API_URL": settings.whatsapp_api_url,
+            "WHATSAPP_PHONE_ID": settings.whatsapp_phone_id,
+            "WHATSAPP_ACCESS_TOKEN": settings.whatsapp_access_token.get_secret_value(),
+            "WHATSAPP_VERIFY_TOKEN": settings.whatsapp_verify_token.get_secret_value(),
+            "WHATSAPP_APP_SECRET": settings.whatsapp_app_secret.get_secret_value(),
+            "IBBASE_ADMIN_TOKEN": settings.admin_token.get_secret_value(),
+            "DATABASE_URL": settings.database_url,
+            "NATS_URL": settings.nats_url,
+            "IBBASE_PORT": str(settings.port),
+        }
+    )
     return env
 
 
 def spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "ibbase.cli", "worker"],
-                            env=settings_env(settings))
+    return subprocess.Popen(
+        [sys.executable, "-m", "ibbase.cli", "worker"], env=settings_env(settings)
+    )
 
 
 class WorkerTask:
@@ -126,7 +154,9 @@ def admin_headers(settings: Settings) -> dict[str, str]:
     return {"Authorization": f"Bearer {settings.admin_token.get_secret_value()}"}
 
 
-async def sandbox_messages(http: httpx.AsyncClient, sandbox_url: str, **params: str) -> list[dict[str, Any]]:
+async def sandbox_messages(
+    http: httpx.AsyncClient, sandbox_url: str, **params: str
+) -> list[dict[str, Any]]:
     response = await http.get(f"{sandbox_url}/sandbox/messages", params=params)
     response.raise_for_status()
     return list(response.json()["data"])

@@ -59,11 +59,37 @@ def _own_cluster() -> Iterator[str]:
         user = pwd.getpwnam("postgres")
         os.chown(tmp, user.pw_uid, user.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                    "-A", "trust", "--no-sync"], check=True, capture_output=True)
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
-                    str(tmp / "log"), "-o", f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 "
-                    "-c fsync=off", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(tmp / "log"),
+            "-o",
+            f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         deadline = time.monotonic() + 20
@@ -71,8 +97,10 @@ def _own_cluster() -> Iterator[str]:
             time.sleep(0.2)
         yield dsn
     finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(tmp, ignore_errors=True)
 
 

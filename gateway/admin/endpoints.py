@@ -47,8 +47,13 @@ async def send_message(body: SendRequest, request: Request, settings: SettingsDe
 
     def _record() -> None:
         with transaction(sessions) as session:
-            record_admin_send(session, wamid=wamid, to=body.to, body=body.message,
-                              phone_number_id=settings.whatsapp_phone_id)
+            record_admin_send(
+                session,
+                wamid=wamid,
+                to=body.to,
+                body=body.message,
+                phone_number_id=settings.whatsapp_phone_id,
+            )
 
     await asyncio.to_thread(_record)
     return SendResponse(message_id=wamid, status="sent")

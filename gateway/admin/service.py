@@ -28,10 +28,18 @@ def inside_window(session: Session, wa_id: str, now: datetime | None = None) -> 
     return last is not None and now - last < CUSTOMER_WINDOW
 
 
-def record_admin_send(session: Session, *, wamid: str, to: str, body: str,
-                      phone_number_id: str) -> OutboundMessage:
-    row = OutboundMessage(wamid=wamid, to_wa_id=to, kind="admin", body=body,
-                          phone_number_id=phone_number_id, status="sent", status_rank=1,
-                          status_at=datetime.now(UTC))
+def record_admin_send(
+    session: Session, *, wamid: str, to: str, body: str, phone_number_id: str
+) -> OutboundMessage:
+    row = OutboundMessage(
+        wamid=wamid,
+        to_wa_id=to,
+        kind="admin",
+        body=body,
+        phone_number_id=phone_number_id,
+        status="sent",
+        status_rank=1,
+        status_at=datetime.now(UTC),
+    )
     session.add(row)
     return row

@@ -27,8 +27,13 @@ async def verify_webhook(
     challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
 ) -> PlainTextResponse:
     expected = settings.whatsapp_verify_token.get_secret_value()
-    if (mode != "subscribe" or not token or not expected or challenge is None
-            or not hmac.compare_digest(token.encode(), expected.encode())):
+    if (
+        mode != "subscribe"
+        or not token
+        or not expected
+        or challenge is None
+        or not hmac.compare_digest(token.encode(), expected.encode())
+    ):
         raise Forbidden("verification failed: wrong hub.mode or hub.verify_token")
     return PlainTextResponse(challenge)
 
@@ -53,10 +58,16 @@ async def signed_body(request: Request, settings: SettingsDep) -> bytes:
 
 
 @router.post("/webhook")
-async def receive_webhook(request: Request, settings: SettingsDep,
-                          raw: Annotated[bytes, Depends(signed_body)]) -> JSONResponse:
+async def receive_webhook(
+    request: Request, settings: SettingsDep, raw: Annotated[bytes, Depends(signed_body)]
+) -> JSONResponse:
     events = split_envelope(parse_body(raw))
-    await publish_events(request.app.state.js, events, prefix=settings.subject_prefix,
-                         stream=settings.stream, timeout=settings.publish_timeout_s)
+    await publish_events(
+        request.app.state.js,
+        events,
+        prefix=settings.subject_prefix,
+        stream=settings.stream,
+        timeout=settings.publish_timeout_s,
+    )
     WEBHOOK_REQUESTS.labels(result="stored").inc()
     return JSONResponse({"status": "ok", "events": len(events)})

@@ -38,21 +38,36 @@ class InboundEvent:
         return f"{prefix}.{phone}.{self.kind}"
 
     def to_json(self) -> bytes:
-        return json.dumps({
-            "kind": self.kind, "event_id": self.event_id, "field": self.field,
-            "phone_number_id": self.phone_number_id, "waba_id": self.waba_id,
-            "display_phone_number": self.display_phone_number,
-            "contacts": list(self.contacts), "data": self.data, "received_at": self.received_at,
-        }, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(
+            {
+                "kind": self.kind,
+                "event_id": self.event_id,
+                "field": self.field,
+                "phone_number_id": self.phone_number_id,
+                "waba_id": self.waba_id,
+                "display_phone_number": self.display_phone_number,
+                "contacts": list(self.contacts),
+                "data": self.data,
+                "received_at": self.received_at,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> InboundEvent:
         d = json.loads(raw)
-        return cls(kind=d["kind"], event_id=d["event_id"], field=d.get("field", "messages"),
-                   phone_number_id=d.get("phone_number_id", ""), waba_id=d.get("waba_id", ""),
-                   display_phone_number=d.get("display_phone_number", ""),
-                   contacts=tuple(d.get("contacts") or ()), data=d["data"],
-                   received_at=float(d.get("received_at") or 0))
+        return cls(
+            kind=d["kind"],
+            event_id=d["event_id"],
+            field=d.get("field", "messages"),
+            phone_number_id=d.get("phone_number_id", ""),
+            waba_id=d.get("waba_id", ""),
+            display_phone_number=d.get("display_phone_number", ""),
+            contacts=tuple(d.get("contacts") or ()),
+            data=d["data"],
+            received_at=float(d.get("received_at") or 0),
+        )
 
 
 def _digest(obj: Any) -> str:
@@ -100,34 +115,44 @@ def split_envelope(body: dict[str, Any], *, now: float | None = None) -> list[In
     return events
 
 
-def _events_of_change(value: dict[str, Any], field: str, waba_id: str, received: float,
-                      where: str) -> list[InboundEvent]:
+def _events_of_change(
+    value: dict[str, Any], field: str, waba_id: str, received: float, where: str
+) -> list[InboundEvent]:
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     common = {
         "phone_number_id": str(metadata.get("phone_number_id", "")),
         "display_phone_number": str(metadata.get("display_phone_number", "")),
-        "waba_id": waba_id, "field": field, "received_at": received,
+        "waba_id": waba_id,
+        "field": field,
+        "received_at": received,
     }
     if field != "messages":
         # Account, template and other webhooks: recorded as they are.
-        return [InboundEvent(kind="other", event_id=f"other:{field}:{_digest(value)}",
-                             data=value, **common)]
+        return [
+            InboundEvent(
+                kind="other", event_id=f"other:{field}:{_digest(value)}", data=value, **common
+            )
+        ]
     contacts = tuple(_list_of_objects(value.get("contacts"), f"{where}.value.contacts"))
     events = []
     for k, msg in enumerate(_list_of_objects(value.get("messages"), f"{where}.value.messages")):
         msg_id = msg.get("id")
         if not isinstance(msg_id, str) or not msg_id:
             raise BadRequest(f'{where}.value.messages[{k}] has no "id"')
-        events.append(InboundEvent(kind="message", event_id=f"msg:{msg_id}", data=msg,
-                                   contacts=contacts, **common))
-    for k, status in enumerate(_list_of_objects(value.get("statuses"),
-                                                f"{where}.value.statuses")):
+        events.append(
+            InboundEvent(
+                kind="message", event_id=f"msg:{msg_id}", data=msg, contacts=contacts, **common
+            )
+        )
+    for k, status in enumerate(_list_of_objects(value.get("statuses"), f"{where}.value.statuses")):
         wamid, state = status.get("id"), status.get("status")
         if not isinstance(wamid, str) or not isinstance(state, str):
             raise BadRequest(f'{where}.value.statuses[{k}] needs string "id" and "status"')
-        events.append(InboundEvent(kind="status", event_id=f"status:{wamid}:{state}",
-                                   data=status, **common))
+        events.append(
+            InboundEvent(kind="status", event_id=f"status:{wamid}:{state}", data=status, **common)
+        )
     for error in _list_of_objects(value.get("errors"), f"{where}.value.errors"):
-        events.append(InboundEvent(kind="error", event_id=f"error:{_digest(error)}",
-                                   data=error, **common))
+        events.append(
+            InboundEvent(kind="error", event_id=f"error:{_digest(error)}", data=error, **common)
+        )
     return events

@@ -23,21 +23,34 @@ def _aware(stamp: datetime | None) -> datetime | None:
     return stamp.replace(tzinfo=UTC) if stamp is not None and stamp.tzinfo is None else stamp
 
 
-def plan_replies(session: Session, message_id: str, to: str, bodies: list[str],
-                 phone_number_id: str) -> None:
+def plan_replies(
+    session: Session, message_id: str, to: str, bodies: list[str], phone_number_id: str
+) -> None:
     for i, body in enumerate(bodies):
-        session.add(OutboundMessage(
-            idempotency_key=f"reply:{message_id}:{i}", to_wa_id=to, kind="reply", body=body,
-            reply_to=message_id, phone_number_id=phone_number_id, status="pending",
-        ))
+        session.add(
+            OutboundMessage(
+                idempotency_key=f"reply:{message_id}:{i}",
+                to_wa_id=to,
+                kind="reply",
+                body=body,
+                reply_to=message_id,
+                phone_number_id=phone_number_id,
+                status="pending",
+            )
+        )
 
 
-def claim_replies(session: Session, message_id: str, stale_after: timedelta) -> list[OutboundMessage]:
+def claim_replies(
+    session: Session, message_id: str, stale_after: timedelta
+) -> list[OutboundMessage]:
     """Replies of this message not sent yet, claimed by this worker (compare-and-set)."""
     rows = session.scalars(
         select(OutboundMessage)
-        .where(OutboundMessage.reply_to == message_id, OutboundMessage.kind == "reply",
-               OutboundMessage.wamid.is_(None))
+        .where(
+            OutboundMessage.reply_to == message_id,
+            OutboundMessage.kind == "reply",
+            OutboundMessage.wamid.is_(None),
+        )
         .order_by(OutboundMessage.id)
     ).all()
     now = datetime.now(UTC)
@@ -49,8 +62,11 @@ def claim_replies(session: Session, message_id: str, stale_after: timedelta) -> 
             continue
         result = session.execute(
             update(OutboundMessage)
-            .where(OutboundMessage.id == row.id, OutboundMessage.status == row.status,
-                   OutboundMessage.updated_at == row.updated_at)
+            .where(
+                OutboundMessage.id == row.id,
+                OutboundMessage.status == row.status,
+                OutboundMessage.updated_at == row.updated_at,
+            )
             .values(status="sending", updated_at=now)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
@@ -60,8 +76,9 @@ def claim_replies(session: Session, message_id: str, stale_after: timedelta) -> 
 
 def record_sent(session: Session, row_id: int, wamid: str) -> None:
     """Store the wamid; a status webhook that beat us here left an 'external' row to fold in."""
-    early = session.scalar(select(OutboundMessage).where(OutboundMessage.wamid == wamid,
-                                                         OutboundMessage.id != row_id))
+    early = session.scalar(
+        select(OutboundMessage).where(OutboundMessage.wamid == wamid, OutboundMessage.id != row_id)
+    )
     status, rank, stamp = "sent", 1, datetime.now(UTC)
     errors: list[dict[str, Any]] = []
     if early is not None:
@@ -70,15 +87,20 @@ def record_sent(session: Session, row_id: int, wamid: str) -> None:
         errors = list(early.errors or [])
         session.delete(early)
         session.flush()
-    session.execute(update(OutboundMessage).where(OutboundMessage.id == row_id).values(
-        wamid=wamid, status=status, status_rank=rank, status_at=stamp, errors=errors))
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == row_id)
+        .values(wamid=wamid, status=status, status_rank=rank, status_at=stamp, errors=errors)
+    )
 
 
 def release(session: Session, row_id: int) -> None:
     """Give a claimed reply back after a failed send, so a retry can claim it."""
-    session.execute(update(OutboundMessage).where(OutboundMessage.id == row_id,
-                                                  OutboundMessage.status == "sending")
-                    .values(status="pending", updated_at=datetime.now(UTC)))
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == row_id, OutboundMessage.status == "sending")
+        .values(status="pending", updated_at=datetime.now(UTC))
+    )
 
 
 def apply_status(session: Session, status: dict[str, Any]) -> str:
@@ -92,16 +114,29 @@ def apply_status(session: Session, status: dict[str, Any]) -> str:
     result = session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.wamid == wamid, OutboundMessage.status_rank < rank)
-        .values(status=state, status_rank=rank, status_at=stamp,
-                **({"errors": errors} if errors else {}))
+        .values(
+            status=state,
+            status_rank=rank,
+            status_at=stamp,
+            **({"errors": errors} if errors else {}),
+        )
     )
     if result.rowcount:  # type: ignore[attr-defined]
         return "advanced"
     if session.scalar(select(OutboundMessage.id).where(OutboundMessage.wamid == wamid)):
         return "stale"
     recipient = status.get("recipient_id")
-    session.add(OutboundMessage(wamid=wamid, kind="external", status=state, status_rank=rank,
-                                status_at=stamp, to_wa_id=recipient, errors=errors))
+    session.add(
+        OutboundMessage(
+            wamid=wamid,
+            kind="external",
+            status=state,
+            status_rank=rank,
+            status_at=stamp,
+            to_wa_id=recipient,
+            errors=errors,
+        )
+    )
     session.flush()
     return "created"
 

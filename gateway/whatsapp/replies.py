@@ -9,14 +9,18 @@ _CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 HELP = {
-    "ru": ("👋 Это ibbase — визитки прямо в CRM.\n"
-           "Сфотографируйте визитку и пришлите фото сюда: я сохраню контакт и отвечу, "
-           "что прочитал. Можно прислать и контакт из телефонной книги.\n\n"
-           "Команды:\n/start, /help — эта справка\n/status — состояние системы"),
-    "en": ("👋 This is ibbase — business cards straight into your CRM.\n"
-           "Take a photo of a business card and send it here: I will store the contact and "
-           "reply with what I read. You can also share a contact from your phone book.\n\n"
-           "Commands:\n/start, /help — this help\n/status — system status"),
+    "ru": (
+        "👋 Это ibbase — визитки прямо в CRM.\n"
+        "Сфотографируйте визитку и пришлите фото сюда: я сохраню контакт и отвечу, "
+        "что прочитал. Можно прислать и контакт из телефонной книги.\n\n"
+        "Команды:\n/start, /help — эта справка\n/status — состояние системы"
+    ),
+    "en": (
+        "👋 This is ibbase — business cards straight into your CRM.\n"
+        "Take a photo of a business card and send it here: I will store the contact and "
+        "reply with what I read. You can also share a contact from your phone book.\n\n"
+        "Commands:\n/start, /help — this help\n/status — system status"
+    ),
 }
 STATUS = {
     "ru": "📊 Статус\nВ очереди: {pending}\nРаспознавание визиток: {reader}\nКонтактов: {contacts}",
@@ -38,10 +42,14 @@ NOT_AN_IMAGE = {
 CARD_HEADER = "✅ Визитка получена!"
 CONTACT_HEADER = {"ru": "✅ Контакт сохранён!", "en": "✅ Contact saved!"}
 NOTHING_READ = {
-    "ru": ("⚠️ Не удалось прочитать визитку: на фото не нашлось ни текста, ни QR-кода. "
-           "Фото сохранено. Попробуйте снять визитку ближе, ровно и при хорошем свете."),
-    "en": ("⚠️ I could not read this card: no text or QR code was found. The photo is kept. "
-           "Try again closer, straight on and in good light."),
+    "ru": (
+        "⚠️ Не удалось прочитать визитку: на фото не нашлось ни текста, ни QR-кода. "
+        "Фото сохранено. Попробуйте снять визитку ближе, ровно и при хорошем свете."
+    ),
+    "en": (
+        "⚠️ I could not read this card: no text or QR code was found. The photo is kept. "
+        "Try again closer, straight on and in good light."
+    ),
 }
 BAD_IMAGE = {
     "ru": "⚠️ Не удалось открыть изображение ({reason}). Пришлите фото ещё раз.",
@@ -53,8 +61,14 @@ MEDIA_FAILED = {
 }
 
 _FIELD_LINES = (
-    ("name", "👤 {}"), ("title", "💼 {}"), ("company", "🏢 {}"), ("phones", "📞 {}"),
-    ("fax", "📠 {}"), ("emails", "✉️ {}"), ("websites", "🌐 {}"), ("address", "📍 {}"),
+    ("name", "👤 {}"),
+    ("title", "💼 {}"),
+    ("company", "🏢 {}"),
+    ("phones", "📞 {}"),
+    ("fax", "📠 {}"),
+    ("emails", "✉️ {}"),
+    ("websites", "🌐 {}"),
+    ("address", "📍 {}"),
 )
 
 

@@ -37,9 +37,14 @@ def fields_of_shared_contact(shared: dict[str, Any]) -> ContactFields:
             fax = fax or number
         elif number not in phones:
             phones.append(number)
-    emails = [str(e["email"]).strip().lower() for e in shared.get("emails") or []
-              if isinstance(e, dict) and e.get("email")]
-    websites = [str(u["url"]) for u in shared.get("urls") or [] if isinstance(u, dict) and u.get("url")]
+    emails = [
+        str(e["email"]).strip().lower()
+        for e in shared.get("emails") or []
+        if isinstance(e, dict) and e.get("email")
+    ]
+    websites = [
+        str(u["url"]) for u in shared.get("urls") or [] if isinstance(u, dict) and u.get("url")
+    ]
     address = None
     for a in shared.get("addresses") or []:
         if isinstance(a, dict):
@@ -47,10 +52,19 @@ def fields_of_shared_contact(shared: dict[str, Any]) -> ContactFields:
             address = ", ".join(str(p) for p in parts if p) or None
             break
     return ContactFields(
-        name=name.get("formatted_name") or " ".join(
+        name=name.get("formatted_name")
+        or " ".join(
             p for p in (name.get("first_name"), name.get("middle_name"), name.get("last_name")) if p
-        ) or None,
-        first_name=name.get("first_name"), last_name=name.get("last_name"),
-        middle_name=name.get("middle_name"), title=org.get("title"), company=org.get("company"),
-        phones=phones, fax=fax, emails=emails, websites=websites, address=address,
+        )
+        or None,
+        first_name=name.get("first_name"),
+        last_name=name.get("last_name"),
+        middle_name=name.get("middle_name"),
+        title=org.get("title"),
+        company=org.get("company"),
+        phones=phones,
+        fax=fax,
+        emails=emails,
+        websites=websites,
+        address=address,
     )

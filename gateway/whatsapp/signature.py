@@ -19,6 +19,7 @@ def verify_signature(body: bytes, header: str | None, app_secret: str) -> None:
     if not app_secret:
         raise Forbidden("webhook signatures cannot be checked: no app secret is configured")
     # compare_digest on equal-length ASCII bytes; a header of another shape simply mismatches.
-    if not hmac.compare_digest(header.strip().lower().encode(),
-                               expected_signature(body, app_secret).encode()):
+    if not hmac.compare_digest(
+        header.strip().lower().encode(), expected_signature(body, app_secret).encode()
+    ):
         raise Forbidden("X-Hub-Signature-256 does not match the request body")

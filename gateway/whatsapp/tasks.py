@@ -21,10 +21,16 @@ from gateway.metrics import CARD_READS, CARD_SECONDS, STATUS_UPDATES, record_mes
 from gateway.models import CardImage, InboundMessage
 from gateway.whatsapp import replies
 from gateway.whatsapp.errors import GraphApiError, MediaError
-from gateway.whatsapp.outbound import apply_status, claim_replies, plan_replies, record_sent, release
+from gateway.whatsapp.events import InboundEvent
+from gateway.whatsapp.outbound import (
+    apply_status,
+    claim_replies,
+    plan_replies,
+    record_sent,
+    release,
+)
 from gateway.whatsapp.shared_contacts import fields_of_shared_contact
 from gateway.whatsapp.users import Sender, find_user, upsert_user
-from gateway.whatsapp.events import InboundEvent
 from gateway.worker_context import WorkerContext
 from ocr_cluster.reader import ImageError
 
@@ -43,8 +49,9 @@ class Plan:
     image: dict[str, Any] | None = None
 
 
-async def handle_event(ctx: WorkerContext, event: InboundEvent,
-                       heartbeat: Callable[[], Awaitable[None]]) -> None:
+async def handle_event(
+    ctx: WorkerContext, event: InboundEvent, heartbeat: Callable[[], Awaitable[None]]
+) -> None:
     if event.kind == "message":
         await handle_message(ctx, event, heartbeat)
     elif event.kind == "status":
@@ -55,14 +62,16 @@ async def handle_event(ctx: WorkerContext, event: InboundEvent,
         log.info("recorded %s event %s (field %s)", event.kind, event.event_id, event.field)
 
 
-async def handle_message(ctx: WorkerContext, event: InboundEvent,
-                         heartbeat: Callable[[], Awaitable[None]]) -> None:
+async def handle_message(
+    ctx: WorkerContext, event: InboundEvent, heartbeat: Callable[[], Awaitable[None]]
+) -> None:
     msg = event.data
     msg_id: str = msg["id"]
     msg_type = str(msg.get("type") or "unknown")
     sender = Sender.of(event)
-    state = await ctx.db(lambda s: s.scalar(
-        select(InboundMessage.state).where(InboundMessage.message_id == msg_id)))
+    state = await ctx.db(
+        lambda s: s.scalar(select(InboundMessage.state).where(InboundMessage.message_id == msg_id))
+    )
     if state == "done":
         log.info("message %s already handled; dropping the redelivery", msg_id)
         return
@@ -73,8 +82,13 @@ async def handle_message(ctx: WorkerContext, event: InboundEvent,
     await send_replies(ctx, msg_id, sender)
 
 
-async def make_plan(ctx: WorkerContext, event: InboundEvent, sender: Sender, msg_type: str,
-                    heartbeat: Callable[[], Awaitable[None]]) -> Plan:
+async def make_plan(
+    ctx: WorkerContext,
+    event: InboundEvent,
+    sender: Sender,
+    msg_type: str,
+    heartbeat: Callable[[], Awaitable[None]],
+) -> Plan:
     msg = event.data
     user = await ctx.db(lambda s: find_user(s, sender))
     lang = user.lang if user and user.lang else None
@@ -97,8 +111,9 @@ async def make_plan(ctx: WorkerContext, event: InboundEvent, sender: Sender, msg
             plan.replies.append(replies.UNSUPPORTED[lang])
         return plan
     media = msg.get(msg_type) if isinstance(msg.get(msg_type), dict) else {}
-    if msg_type == "image" or (msg_type == "document"
-                               and str(media.get("mime_type", "")).startswith("image/")):
+    if msg_type == "image" or (
+        msg_type == "document" and str(media.get("mime_type", "")).startswith("image/")
+    ):
         await read_card(ctx, msg, media, plan, lang, heartbeat)
         return plan
     if msg_type == "document":
@@ -118,12 +133,19 @@ async def text_reply(ctx: WorkerContext, body: str, lang: str) -> str:
         contacts = await ctx.db(count_contacts)
         ok, bad = replies.READER_STATE[lang]
         return replies.STATUS[lang].format(
-            pending=pending, reader=ok if ctx.reader_ready() else bad, contacts=contacts)
+            pending=pending, reader=ok if ctx.reader_ready() else bad, contacts=contacts
+        )
     return replies.TEXT_HINT[lang]
 
 
-async def read_card(ctx: WorkerContext, msg: dict[str, Any], media: dict[str, Any], plan: Plan,
-                    lang: str, heartbeat: Callable[[], Awaitable[None]]) -> None:
+async def read_card(
+    ctx: WorkerContext,
+    msg: dict[str, Any],
+    media: dict[str, Any],
+    plan: Plan,
+    lang: str,
+    heartbeat: Callable[[], Awaitable[None]],
+) -> None:
     started = time.perf_counter()
     try:
         await ctx.graph.mark_read(msg["id"], typing=True)
@@ -131,8 +153,9 @@ async def read_card(ctx: WorkerContext, msg: dict[str, Any], media: dict[str, An
         log.warning("mark-read failed for %s: %s", msg["id"], exc)
     media_id = str(media.get("id") or "")
     try:
-        data, info = await ctx.graph.download_media(media_id,
-                                                    max_bytes=ctx.settings.max_media_bytes)
+        data, info = await ctx.graph.download_media(
+            media_id, max_bytes=ctx.settings.max_media_bytes
+        )
     except MediaError as exc:
         if exc.retryable:
             raise
@@ -140,8 +163,14 @@ async def read_card(ctx: WorkerContext, msg: dict[str, Any], media: dict[str, An
         CARD_READS.labels(source="none", outcome="media_error").inc()
         return
     await heartbeat()
-    plan.image = {"media_id": media_id, "mime_type": info.mime_type, "sha256": info.sha256,
-                  "size": len(data), "data": data, "reading": {}}
+    plan.image = {
+        "media_id": media_id,
+        "mime_type": info.mime_type,
+        "sha256": info.sha256,
+        "size": len(data),
+        "data": data,
+        "reading": {},
+    }
     try:
         result = await ctx.read_card(data, heartbeat)
     except ImageError as exc:
@@ -163,14 +192,26 @@ async def read_card(ctx: WorkerContext, msg: dict[str, Any], media: dict[str, An
     CARD_SECONDS.observe(time.perf_counter() - started)
 
 
-def commit_plan(session: Session, ctx: WorkerContext, event: InboundEvent, sender: Sender,
-                msg_type: str, plan: Plan) -> None:
+def commit_plan(
+    session: Session,
+    ctx: WorkerContext,
+    event: InboundEvent,
+    sender: Sender,
+    msg_type: str,
+    plan: Plan,
+) -> None:
     msg = event.data
     sent_at = _sent_at(msg.get("timestamp"))
     user = upsert_user(session, sender, sent_at=sent_at, lang=plan.lang)
-    row = InboundMessage(message_id=msg["id"], phone_number_id=event.phone_number_id,
-                         user_id=user.id, type=msg_type, sent_at=sent_at, payload=msg,
-                         state="stored")
+    row = InboundMessage(
+        message_id=msg["id"],
+        phone_number_id=event.phone_number_id,
+        user_id=user.id,
+        type=msg_type,
+        sent_at=sent_at,
+        payload=msg,
+        state="stored",
+    )
     try:
         with session.begin_nested():
             session.add(row)
@@ -178,8 +219,9 @@ def commit_plan(session: Session, ctx: WorkerContext, event: InboundEvent, sende
         # Another worker committed this message meanwhile: its work stands, ours is dropped.
         return
     for fields, source, confidence in plan.contacts:
-        contact, _ = upsert_contact(session, fields, owner_id=user.id, source=source,
-                                    confidence=confidence)
+        contact, _ = upsert_contact(
+            session, fields, owner_id=user.id, source=source, confidence=confidence
+        )
         row.contact_id = contact.id
     if plan.image is not None:
         session.add(CardImage(message_id=msg["id"], contact_id=row.contact_id, **plan.image))
@@ -191,9 +233,12 @@ async def send_replies(ctx: WorkerContext, msg_id: str, sender: Sender) -> None:
     claimed = await ctx.db(lambda s: claim_replies(s, msg_id, stale))
     for row in claimed:
         try:
-            wamid = await ctx.graph.send_text(row.to_wa_id or sender.address, row.body or "",
-                                              reply_to=msg_id,
-                                              idempotency_key=row.idempotency_key)
+            wamid = await ctx.graph.send_text(
+                row.to_wa_id or sender.address,
+                row.body or "",
+                reply_to=msg_id,
+                idempotency_key=row.idempotency_key,
+            )
         except BaseException:
             await ctx.db(lambda s, rid=row.id: release(s, rid))
             raise

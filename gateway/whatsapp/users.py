@@ -49,8 +49,9 @@ def find_user(session: Session, sender: Sender) -> User | None:
     return session.scalar(select(User).where(User.user_key == sender.user_key))
 
 
-def upsert_user(session: Session, sender: Sender, *, sent_at: datetime | None,
-                lang: str | None) -> User:
+def upsert_user(
+    session: Session, sender: Sender, *, sent_at: datetime | None, lang: str | None
+) -> User:
     user = find_user(session, sender)
     if user is None:
         user = User(user_key=sender.user_key)

@@ -4,7 +4,6 @@ sandbox media → card reader → database → reply; and a worker killed in the
 import json
 import os
 import signal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -14,8 +13,10 @@ from gateway.models import CardImage, Contact, InboundMessage
 from tests.conftest import DEVSET
 from tests.harness import WorkerTask, sandbox_messages, spawn_worker, wait_for
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not DEVSET.exists(), reason="../shared/devset is not there")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not DEVSET.exists(), reason="../shared/devset is not there"),
+]
 
 # Three cards of different kinds: English with a MeCard QR, Russian, and a flat scan.
 CARDS = ["dev_0000", "dev_0003", "dev_0010"]
@@ -41,25 +42,35 @@ async def test_devset_cards_become_contacts(pipeline, worker, database_url) -> N
         reply = (await user.wait_reply(msg_id, timeout=90))["text"]["body"]
         assert reply.startswith("✅ Визитка получена!"), reply
         headers = {"Authorization": f"Bearer {pipeline.settings.admin_token.get_secret_value()}"}
-        query = {"email": expected["emails"][0]} if expected["emails"] else {
-            "phone": expected["phones"][0]}
-        found = (await pipeline.http.get(f"{pipeline.gateway.url}/api/contacts", params=query,
-                                         headers=headers)).json()["items"]
+        query = (
+            {"email": expected["emails"][0]}
+            if expected["emails"]
+            else {"phone": expected["phones"][0]}
+        )
+        found = (
+            await pipeline.http.get(
+                f"{pipeline.gateway.url}/api/contacts", params=query, headers=headers
+            )
+        ).json()["items"]
         assert len(found) == 1, (card, reply)
         assert sorted(found[0]["phones"]) == sorted(expected["phones"]), card
         assert sorted(found[0]["emails"]) == sorted(expected["emails"]), card
         vcard = await pipeline.http.get(
-            f"{pipeline.gateway.url}/api/contacts/{found[0]['id']}/vcard", headers=headers)
+            f"{pipeline.gateway.url}/api/contacts/{found[0]['id']}/vcard", headers=headers
+        )
         assert vcard.status_code == 200 and "BEGIN:VCARD" in vcard.text
     assert count(database_url, CardImage) == len(CARDS)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_worker_killed_mid_card_completes_exactly_once(pipeline, card_reader,
-                                                              database_url) -> None:
+async def test_worker_killed_mid_card_completes_exactly_once(
+    pipeline, card_reader, database_url
+) -> None:
     # The first media download stalls, so the worker is surely in the middle of the card.
-    await pipeline.http.post(f"{pipeline.sandbox_url}/sandbox/faults",
-                             json={"endpoint": "media_download", "delay_s": 20, "count": 1})
+    await pipeline.http.post(
+        f"{pipeline.sandbox_url}/sandbox/faults",
+        json={"endpoint": "media_download", "delay_s": 20, "count": 1},
+    )
     doomed = spawn_worker(pipeline.settings)
     try:
         user = pipeline.user("79005550001")

@@ -22,8 +22,12 @@ def test_every_named_payload_splits_into_events(name: str) -> None:
     event = events[0]
     assert event.phone_number_id in ("106540352242922", "")
     assert InboundEvent.from_json(event.to_json()) == event
-    expected_kind = {"message": "message", "status": "status", "errors": "error",
-                     "account": "other"}[name.split("_")[0]]
+    expected_kind = {
+        "message": "message",
+        "status": "status",
+        "errors": "error",
+        "account": "other",
+    }[name.split("_")[0]]
     assert event.kind == expected_kind
 
 
@@ -41,15 +45,19 @@ def test_each_status_of_one_message_is_its_own_event() -> None:
 
 def test_batched_post_two_entries_two_changes_each() -> None:
     def change(i: int) -> dict:
-        return wh.envelope("106540352242922",
-                           messages=[wh.text_message("79000000000", f"m{i}", msg_id=f"wamid.m{i}")],
-                           statuses=[wh.status(f"wamid.s{i}", "79000000000", "delivered")]
-                           )["entry"][0]["changes"][0]
+        return wh.envelope(
+            "106540352242922",
+            messages=[wh.text_message("79000000000", f"m{i}", msg_id=f"wamid.m{i}")],
+            statuses=[wh.status(f"wamid.s{i}", "79000000000", "delivered")],
+        )["entry"][0]["changes"][0]
 
-    body = {"object": "whatsapp_business_account", "entry": [
-        {"id": "1", "changes": [change(1), change(2)]},
-        {"id": "2", "changes": [change(3), change(4)]},
-    ]}
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {"id": "1", "changes": [change(1), change(2)]},
+            {"id": "2", "changes": [change(3), change(4)]},
+        ],
+    }
     events = split_envelope(body)
     assert [e.kind for e in events].count("message") == 4
     assert [e.kind for e in events].count("status") == 4
@@ -62,21 +70,32 @@ def test_malformed_json_is_a_clear_400(raw: bytes) -> None:
         split_envelope(parse_body(raw))
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"object": "page", "entry": []},
-    {"object": "whatsapp_business_account"},
-    {"object": "whatsapp_business_account", "entry": []},
-    {"object": "whatsapp_business_account", "entry": {"id": "1"}},
-    {"object": "whatsapp_business_account", "entry": [{"changes": "x"}]},
-    {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages"}]}]},
-    {"object": "whatsapp_business_account",
-     "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"type": "text"}]}}]}]},
-    {"object": "whatsapp_business_account",
-     "entry": [{"changes": [{"field": "messages", "value": {"messages": {"id": "x"}}}]}]},
-    {"object": "whatsapp_business_account",
-     "entry": [{"changes": [{"field": "messages", "value": {"statuses": [{"id": 1}]}}]}]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"object": "page", "entry": []},
+        {"object": "whatsapp_business_account"},
+        {"object": "whatsapp_business_account", "entry": []},
+        {"object": "whatsapp_business_account", "entry": {"id": "1"}},
+        {"object": "whatsapp_business_account", "entry": [{"changes": "x"}]},
+        {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages"}]}]},
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {"changes": [{"field": "messages", "value": {"messages": [{"type": "text"}]}}]}
+            ],
+        },
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"changes": [{"field": "messages", "value": {"messages": {"id": "x"}}}]}],
+        },
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"changes": [{"field": "messages", "value": {"statuses": [{"id": 1}]}}]}],
+        },
+    ],
+)
 def test_wrong_shapes_are_refused(body: dict) -> None:
     with pytest.raises(BadRequest):
         split_envelope(body)

@@ -36,10 +36,16 @@ def test_missing_signature_is_unauthorized(header: str | None) -> None:
         verify_signature(PYWA_BODY, header, PYWA_SECRET)
 
 
-@pytest.mark.parametrize("header", [
-    "sha256=" + "0" * 64, "sha1=54edfa1d", "54edfa1d7259e0eb13c677cc7d73d1b5c86cfa12433d19156e058ab9251bc441",
-    PYWA_SIGNATURE[:-1], "sha256=ünïcode",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "sha256=" + "0" * 64,
+        "sha1=54edfa1d",
+        "54edfa1d7259e0eb13c677cc7d73d1b5c86cfa12433d19156e058ab9251bc441",
+        PYWA_SIGNATURE[:-1],
+        "sha256=ünïcode",
+    ],
+)
 def test_wrong_signature_is_forbidden(header: str) -> None:
     with pytest.raises(Forbidden):
         verify_signature(PYWA_BODY, header, PYWA_SECRET)

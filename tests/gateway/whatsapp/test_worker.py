@@ -4,13 +4,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import nats
+import pytest
 from sqlalchemy import func, select
 
 from gateway.db import make_engine, make_sessionmaker
-from gateway.models import CardImage, Contact, InboundMessage, OutboundMessage
+from gateway.models import Contact, InboundMessage, OutboundMessage
 from gateway.whatsapp import replies
 from graph_sandbox import webhooks as wh
 from tests.harness import sandbox_messages, wait_for
@@ -37,8 +36,12 @@ class Db:
 
     def done(self, message_id: str) -> bool:
         with self.sessions() as s:
-            return s.scalar(select(InboundMessage.state).where(
-                InboundMessage.message_id == message_id)) == "done"
+            return (
+                s.scalar(
+                    select(InboundMessage.state).where(InboundMessage.message_id == message_id)
+                )
+                == "done"
+            )
 
     def scalar(self, stmt):
         with self.sessions() as s:
@@ -55,8 +58,9 @@ def db(database_url: str) -> Iterator[Db]:
 async def post(pipeline, payload: dict) -> None:
     body = wh.encode(payload)
     secret = pipeline.settings.whatsapp_app_secret.get_secret_value()
-    response = await pipeline.http.post(pipeline.webhook, content=body,
-                                        headers={"X-Hub-Signature-256": wh.sign(body, secret)})
+    response = await pipeline.http.post(
+        pipeline.webhook, content=body, headers={"X-Hub-Signature-256": wh.sign(body, secret)}
+    )
     assert response.status_code == 200, response.text
 
 
@@ -95,7 +99,7 @@ async def test_every_message_type_gets_its_answer(pipeline, worker, db) -> None:
         _, texts = await handled(pipeline, db, name)
         assert texts == [expected], name
     # A reaction is acknowledged silently.
-    msg, texts = await handled(pipeline, db, "message_reaction")
+    _msg, texts = await handled(pipeline, db, "message_reaction")
     assert texts == []
     # Images whose media does not exist: a clear reply, no crash, message done.
     for name in ("message_image", "message_document_image"):
@@ -111,7 +115,8 @@ async def test_every_message_type_gets_its_answer(pipeline, worker, db) -> None:
 
 
 async def test_commands_are_case_insensitive_and_english_when_written_in_english(
-        pipeline, worker, db) -> None:
+    pipeline, worker, db
+) -> None:
     user = pipeline.user("447700900123", name="Jane")
     hello = await user.send_text("Hello there")
     assert (await user.wait_reply(hello))["text"]["body"] == replies.TEXT_HINT["en"]
@@ -128,10 +133,18 @@ async def test_statuses_only_move_forward(pipeline, worker, db) -> None:
     phone = pipeline.settings.whatsapp_phone_id
     for state in ("sent", "read", "delivered"):  # out of order: 'delivered' arrives last
         await post(pipeline, wh.envelope(phone, statuses=[wh.status(wamid, "79001234567", state)]))
-        await wait_for(lambda: db.scalar(select(OutboundMessage.status).where(
-            OutboundMessage.wamid == wamid)) is not None)
-    await wait_for(lambda: db.scalar(select(OutboundMessage.status).where(
-        OutboundMessage.wamid == wamid)) == "read")
+        await wait_for(
+            lambda: (
+                db.scalar(select(OutboundMessage.status).where(OutboundMessage.wamid == wamid))
+                is not None
+            )
+        )
+    await wait_for(
+        lambda: (
+            db.scalar(select(OutboundMessage.status).where(OutboundMessage.wamid == wamid))
+            == "read"
+        )
+    )
     nc = await nats.connect(pipeline.settings.nats_url)
     js = nc.jetstream()
     await wait_for(lambda: _no_pending(js, pipeline.settings))
@@ -149,17 +162,27 @@ async def test_reply_statuses_update_our_outbound_row(pipeline, worker, db) -> N
     msg_id = await user.send_text("/start")
     reply = await user.wait_reply(msg_id)
     await wait_for(lambda: db.done(msg_id))
-    await post(pipeline, wh.envelope(pipeline.settings.whatsapp_phone_id,
-                                     statuses=[wh.status(reply["id"], user.wa_id, "delivered")]))
-    await wait_for(lambda: db.scalar(select(OutboundMessage.status).where(
-        OutboundMessage.wamid == reply["id"])) == "delivered")
+    await post(
+        pipeline,
+        wh.envelope(
+            pipeline.settings.whatsapp_phone_id,
+            statuses=[wh.status(reply["id"], user.wa_id, "delivered")],
+        ),
+    )
+    await wait_for(
+        lambda: (
+            db.scalar(select(OutboundMessage.status).where(OutboundMessage.wamid == reply["id"]))
+            == "delivered"
+        )
+    )
     assert db.count(OutboundMessage, OutboundMessage.wamid == reply["id"]) == 1
-    assert db.scalar(select(OutboundMessage.kind).where(
-        OutboundMessage.wamid == reply["id"])) == "reply"
+    assert (
+        db.scalar(select(OutboundMessage.kind).where(OutboundMessage.wamid == reply["id"]))
+        == "reply"
+    )
 
 
-async def test_late_redelivery_yields_no_second_contact_or_reply(pipeline, worker,
-                                                                  db) -> None:
+async def test_late_redelivery_yields_no_second_contact_or_reply(pipeline, worker, db) -> None:
     """Beyond JetStream's dedup window (simulated with a new Nats-Msg-Id) the database holds."""
     payload = load("message_contacts")
     msg = first_message(payload)
@@ -170,8 +193,11 @@ async def test_late_redelivery_yields_no_second_contact_or_reply(pipeline, worke
     from gateway.whatsapp.events import split_envelope
 
     (event,) = split_envelope(payload)
-    await nc.jetstream().publish(event.subject(pipeline.settings.subject_prefix), event.to_json(),
-                                 headers={"Nats-Msg-Id": "days-later-" + event.event_id})
+    await nc.jetstream().publish(
+        event.subject(pipeline.settings.subject_prefix),
+        event.to_json(),
+        headers={"Nats-Msg-Id": "days-later-" + event.event_id},
+    )
     await wait_for(lambda: _no_pending(nc.jetstream(), pipeline.settings))
     await nc.close()
     assert len(await replies_to(pipeline, msg["id"])) == 1
@@ -180,8 +206,10 @@ async def test_late_redelivery_yields_no_second_contact_or_reply(pipeline, worke
 
 
 async def test_transient_graph_errors_are_retried(pipeline, worker, db) -> None:
-    await pipeline.http.post(f"{pipeline.sandbox_url}/sandbox/faults",
-                             json={"endpoint": "messages", "code": 131000, "count": 5})
+    await pipeline.http.post(
+        f"{pipeline.sandbox_url}/sandbox/faults",
+        json={"endpoint": "messages", "code": 131000, "count": 5},
+    )
     user = pipeline.user()
     msg_id = await user.send_text("/help")
     reply = await user.wait_reply(msg_id, timeout=30)
@@ -190,8 +218,10 @@ async def test_transient_graph_errors_are_retried(pipeline, worker, db) -> None:
 
 
 async def test_persistent_failure_is_dead_lettered(pipeline, worker, db) -> None:
-    await pipeline.http.post(f"{pipeline.sandbox_url}/sandbox/faults",
-                             json={"endpoint": "messages", "http_status": 500, "count": 1000})
+    await pipeline.http.post(
+        f"{pipeline.sandbox_url}/sandbox/faults",
+        json={"endpoint": "messages", "http_status": 500, "count": 1000},
+    )
     user = pipeline.user()
     await user.send_text("/help")
     nc = await nats.connect(pipeline.settings.nats_url)

@@ -1,0 +1,162 @@
+"""Phones (E.164), e-mails and websites out of single text lines."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
+
+# Cyrillic letters OCR confuses with Latin ones inside e-mails and domains.
+_HOMOGLYPHS = str.maketrans("аеорсухкмнтвіАЕОРСУХКМНТВІ", "aeopcyxkmhtbiAEOPCYXKMHTBI")
+
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+", re.UNICODE)
+_URL = re.compile(
+    r"(?i)(?<![@\w.\-])((?:https?://)?(?:www\.)?[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?"
+    r"(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.([a-z]{2,12}|рф))(/[^\s,;]*)?"
+)
+COMMON_TLDS = frozenset(
+    "com ru org net de uk io co biz info su us eu fr it es nl ch at pl ua by kz uz am ge "
+    "me tv pro online site tech store app dev ai cc in cn jp kr ca au nz se no fi dk be cz "
+    "рф moscow shop club agency group company studio digital global world".split()
+)
+# Messenger and social handles are not the company's website.
+SOCIAL_DOMAINS = frozenset(
+    "t.me telegram.me telegram.org vk.com vk.ru instagram.com facebook.com fb.com "
+    "twitter.com x.com linkedin.com wa.me whatsapp.com youtube.com ok.ru skype.com "
+    "tiktok.com github.com".split()
+)
+
+FAX_LABEL = re.compile(r"(?i)(?<![a-zа-яё])(fax|факс|телефакс|f|ф)(?![a-zа-яё])\s*[.:]?")
+PHONE_LABEL = re.compile(
+    r"(?i)(?<![a-zа-яё])(tel|phone|mob|mobile|cell|тел|телефон|моб|сот|t|m|т|м|p|w|o|"
+    r"office|direct|work|раб|офис|whatsapp|viber)(?![a-zа-яё])\s*[.:]?"
+)
+_EXTENSION = re.compile(r"(?i)[,;]?\s*(?:доб|ext|extension|вн|x)\.?\s*\d{1,6}")
+# Registration and tax numbers look like phone numbers to a matcher; skip such lines.
+NOT_PHONE_LINE = re.compile(
+    r"(?i)(инн|огрн|кпп|окпо|окato|оквэд|бик|р/с|к/с|р/сч|к/сч|счет|счёт|inn|ogrn|kpp|"
+    r"vat|ust-?id|steuer|reg\.?\s*no|company\s+no|registration|iban|swift|bic|"
+    r"пн|вт|ср|чт|пт|сб|вс|mon|tue|wed|thu|fri|sat|sun|\d{1,2}:\d{2})"
+)
+
+
+def fix_homoglyphs(token: str) -> str:
+    return token.translate(_HOMOGLYPHS)
+
+
+def find_emails(line: str) -> list[str]:
+    text = re.sub(r"\s*@\s*", "@", fix_homoglyphs(line))
+    out = []
+    for m in _EMAIL.finditer(text):
+        email = m.group(0).strip(".-_").lower()
+        if email.startswith("mailto:"):
+            email = email[7:]
+        local, _, domain = email.partition("@")
+        if local and "." in domain and re.fullmatch(r"[a-z0-9.\-]+", domain):
+            out.append(email)
+    return out
+
+
+def normalize_website(url: str) -> str:
+    u = url.strip().strip(".,;:()[]<>\"'«»").lower()
+    u = re.sub(r"^[a-z]+://", "", u)
+    if u.startswith("www."):
+        u = u[4:]
+    return u.rstrip("/")
+
+
+def is_social(url: str) -> bool:
+    host = normalize_website(url).split("/")[0]
+    return host in SOCIAL_DOMAINS or any(host.endswith("." + d) for d in SOCIAL_DOMAINS)
+
+
+def find_websites(line: str) -> list[str]:
+    text = _EMAIL.sub(" ", re.sub(r"\s*@\s*", "@", fix_homoglyphs(line)))
+    # "www. example.com" (a space read after the dot) and icons glued on ("awww.").
+    text = re.sub(r"(?i)\b\w*?(www\.)\s*", r" \1", text)
+    text = re.sub(r"(?i)(https?://)\s+", r"\1", text)
+    out = []
+    for m in _URL.finditer(text):
+        raw = m.group(0)
+        explicit = bool(re.match(r"(?i)(https?://|www\.)", raw))
+        tld = m.group(2).lower()
+        if not explicit and tld not in COMMON_TLDS:
+            continue
+        url = normalize_website(raw)
+        host = url.split("/")[0]
+        if host.count(".") < 1 or is_social(url) or re.fullmatch(r"[\d.]+", host):
+            continue
+        out.append(url)
+    return out
+
+
+def to_e164(number: str, regions: tuple[str, ...] = ("RU", "US")) -> str | None:
+    """One number as printed → E.164, trying `regions` for numbers without a country code."""
+    for region in regions:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+    return None
+
+
+def find_phones(line: str, regions: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(phones, faxes) in E.164 on one line; extensions dropped, tax-number lines ignored."""
+    if NOT_PHONE_LINE.search(line) or "@" in line:
+        return [], []
+    text = _EXTENSION.sub(" ", line)
+    text = re.sub(r"(?<=\d)[oOоО](?=\d)", "0", text)
+    phones: list[str] = []
+    faxes: list[str] = []
+    # A fax label applies to the numbers after it, up to the next label.
+    segments = _split_by_labels(text)
+    for is_fax, segment in segments:
+        found = _match_numbers(segment, regions)
+        (faxes if is_fax else phones).extend(found)
+    return phones, faxes
+
+
+def _plausible(raw: str, number: phonenumbers.PhoneNumber) -> bool:
+    """A merely possible number is kept only if written like a phone number."""
+    digits = sum(ch.isdigit() for ch in raw)
+    return digits >= 10 and phonenumbers.is_possible_number(number)
+
+
+def _split_by_labels(text: str) -> list[tuple[bool, str]]:
+    marks = [(m.start(), m.end(), True) for m in FAX_LABEL.finditer(text)]
+    marks += [(m.start(), m.end(), False) for m in PHONE_LABEL.finditer(text)]
+    marks.sort()
+    if not marks:
+        return [(False, text)]
+    out = [(False, text[: marks[0][0]])]
+    for i, (_, end, is_fax) in enumerate(marks):
+        stop = marks[i + 1][0] if i + 1 < len(marks) else len(text)
+        out.append((is_fax, text[end:stop]))
+    return out
+
+
+def _match_numbers(text: str, regions: tuple[str, ...]) -> list[str]:
+    digits = sum(ch.isdigit() for ch in text)
+    if digits < 7:
+        return []
+    # Numbers in reserved ranges (UK drama numbers, 555-01xx) are "possible", not "valid":
+    # accept them when the country code is printed or for the card's most likely region.
+    attempts = [(regions[0], Leniency.VALID)]
+    if "+" in text or digits >= 10:
+        attempts.append((regions[0], Leniency.POSSIBLE))
+    attempts += [(r, Leniency.VALID) for r in regions[1:]]
+    for region, leniency in attempts:
+        found = []
+        for m in PhoneNumberMatcher(text, region, leniency=leniency):
+            if leniency == Leniency.POSSIBLE and not _plausible(m.raw_string, m.number):
+                continue
+            found.append(phonenumbers.format_number(m.number, PhoneNumberFormat.E164))
+        if found:
+            return found
+    # Matchers refuse some printed groupings; try the digit run as one number.
+    candidate = re.sub(r"[^\d+]", "", text)
+    e164 = to_e164(candidate, regions) if 7 <= len(candidate) <= 16 else None
+    return [e164] if e164 else []

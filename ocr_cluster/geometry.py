@@ -1,0 +1,306 @@
+"""Find the card in a phone photo and make it a flat, upright rectangle.
+
+Warping the card's outline quadrilateral to a rectangle is what makes OCR work on
+photos; when no outline is found the image is deskewed by the angle of its text lines.
+Clean flat scans (the card fills the frame, straight) pass through untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+DETECT_LONG_SIDE = 640  # outline search runs on a small copy
+MIN_CARD_FRACTION = 0.12  # of the photo's area
+MAX_CARD_FRACTION = 0.97  # beyond this the "card" is the frame itself (a scan)
+CARD_ASPECTS = (1.25, 2.3)  # long/short side of plausible cards (85x55 → 1.55, 90x50 → 1.8)
+MAX_WARP_LONG_SIDE = 2000
+MIN_WARP_LONG_SIDE = 1000
+
+
+@dataclass(frozen=True)
+class Rectified:
+    image: np.ndarray  # RGB, card upright and flat
+    quad: np.ndarray | None  # 4x2 corners in the input image, or None
+    method: str  # "warp" | "deskew" | "none"
+    angle: float  # degrees rotated when deskewing
+    matrix: np.ndarray  # 3x3: input image coordinates → `image` coordinates
+
+    def to_card(self, points: np.ndarray) -> np.ndarray:
+        pts = np.asarray(points, dtype=np.float32).reshape(-1, 1, 2)
+        return cv2.perspectiveTransform(pts, self.matrix.astype(np.float64)).reshape(-1, 2)
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def rectify(rgb: np.ndarray) -> Rectified:
+    """Warp the card outline when one is found, else deskew by text lines."""
+    quad = find_card_quad(rgb)
+    if quad is not None:
+        card, m = warp_quad(rgb, quad)
+        return Rectified(card, quad, "warp", 0.0, m)
+    angle = text_skew_angle(to_gray(rgb))
+    if abs(angle) < 0.4:
+        return Rectified(rgb, None, "none", 0.0, np.eye(3))
+    turned, m = rotate(rgb, angle)
+    return Rectified(turned, None, "deskew", angle, np.vstack([m, [0, 0, 1]]))
+
+
+# --- outline ---------------------------------------------------------------------------
+
+
+def find_card_quad(rgb: np.ndarray) -> np.ndarray | None:
+    """Corners (tl, tr, br, bl) of the card in `rgb` coordinates, or None."""
+    h, w = rgb.shape[:2]
+    scale = DETECT_LONG_SIDE / max(h, w)
+    small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    edges = _edge_map(small)
+    best: tuple[float, np.ndarray] | None = None
+    for mask in _candidate_masks(small):
+        for quad in _quads_from_mask(mask):
+            score = _score_quad(quad, mask.shape)
+            if score > 0:
+                score *= _edge_support(quad, edges) ** 2
+            if score > 0 and (best is None or score > best[0]):
+                best = (score, quad)
+    if best is None:
+        return None
+    thin = cv2.Canny(cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (3, 3), 0), 20, 60)
+    quad = best[1]
+    for band in (8.0, 3.0):
+        quad = _refine_quad(quad, thin, band)
+    return (quad / scale).astype(np.float32)
+
+
+def _refine_quad(quad: np.ndarray, edges: np.ndarray, band: float) -> np.ndarray:
+    """Fit each side as a line through the edge pixels near it; corners = intersections."""
+    ys, xs = np.nonzero(edges)
+    pts = np.stack([xs, ys], axis=1).astype(np.float32)
+    lines = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        d = b - a
+        length = float(np.linalg.norm(d))
+        u = d / length
+        rel = pts - a
+        along = rel @ u
+        across = rel[:, 0] * u[1] - rel[:, 1] * u[0]
+        sel = (np.abs(across) < band) & (along > 0.1 * length) & (along < 0.9 * length)
+        if sel.sum() < 0.3 * length:
+            lines.append((a, u))
+            continue
+        vx, vy, x0, y0 = cv2.fitLine(pts[sel], cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        lines.append((np.array([x0, y0], np.float32), np.array([vx, vy], np.float32)))
+    out = []
+    for i in range(4):
+        (p1, d1), (p2, d2) = lines[i - 1], lines[i]
+        m = np.array([d1, -d2]).T
+        if abs(np.linalg.det(m)) < 1e-6:
+            return quad
+        t = np.linalg.solve(m, p2 - p1)
+        out.append(p1 + t[0] * d1)
+    new = np.array(out, dtype=np.float32)
+    if np.abs(new - quad).max() > 4 * band:
+        return quad
+    return new
+
+
+def _candidate_masks(small: np.ndarray) -> list[np.ndarray]:
+    """Binary masks whose outer contours may trace the card: edges and colour regions."""
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    blur = cv2.GaussianBlur(gray, (5, 5), 0)
+    masks = []
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+    for lo, hi in ((30, 90), (60, 160)):
+        edges = cv2.Canny(blur, lo, hi)
+        masks.append(cv2.dilate(edges, kernel, iterations=2))
+    # Card vs background by brightness (light card on dark desk, or the reverse).
+    _, otsu = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    close = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+    for m in (otsu, 255 - otsu):
+        masks.append(cv2.morphologyEx(m, cv2.MORPH_CLOSE, close))
+    # Card vs background by colour (white card on wood or fabric).
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
+    chroma = cv2.GaussianBlur(
+        np.hypot(lab[..., 1].astype(np.float32) - 128, lab[..., 2].astype(np.float32) - 128),
+        (7, 7),
+        0,
+    )
+    if float(chroma.max()) > 12:
+        c8 = cv2.normalize(chroma, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        _, cm = cv2.threshold(c8, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        masks.append(cv2.morphologyEx(cm, cv2.MORPH_CLOSE, close))
+    return masks
+
+
+def _edge_map(small: np.ndarray) -> np.ndarray:
+    gray = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (3, 3), 0)
+    edges = cv2.Canny(gray, 20, 60)
+    return cv2.dilate(edges, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+
+
+def _edge_support(quad: np.ndarray, edges: np.ndarray) -> float:
+    """Fraction of the quad's outline that lies on an image edge (weakest side counts)."""
+    h, w = edges.shape
+    supports = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        t = np.linspace(0.05, 0.95, 40)[:, None]
+        pts = np.rint(a + (b - a) * t).astype(int)
+        pts[:, 0] = np.clip(pts[:, 0], 0, w - 1)
+        pts[:, 1] = np.clip(pts[:, 1], 0, h - 1)
+        supports.append(float((edges[pts[:, 1], pts[:, 0]] > 0).mean()))
+    return 0.5 * min(supports) + 0.5 * float(np.mean(supports))
+
+
+def _quads_from_mask(mask: np.ndarray) -> list[np.ndarray]:
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    area_min = MIN_CARD_FRACTION * mask.shape[0] * mask.shape[1]
+    quads = []
+    for c in sorted(contours, key=cv2.contourArea, reverse=True)[:6]:
+        if cv2.contourArea(c) < area_min:
+            break
+        hull = cv2.convexHull(c)
+        peri = cv2.arcLength(hull, True)
+        for shape in (c, hull):
+            for eps in (0.01, 0.02, 0.04, 0.06):
+                approx = cv2.approxPolyDP(shape, eps * peri, True)
+                if len(approx) == 4:
+                    quads.append(order_corners(approx.reshape(4, 2).astype(np.float32)))
+                    break
+        else:
+            rect = cv2.minAreaRect(hull)
+            if cv2.contourArea(hull) > 0.9 * rect[1][0] * rect[1][1]:
+                quads.append(order_corners(cv2.boxPoints(rect).astype(np.float32)))
+    return quads
+
+
+def _score_quad(quad: np.ndarray, shape: tuple[int, ...]) -> float:
+    h, w = shape[:2]
+    area = cv2.contourArea(quad)
+    frac = area / (w * h)
+    if not MIN_CARD_FRACTION <= frac <= MAX_CARD_FRACTION:
+        return 0.0
+    if not cv2.isContourConvex(quad.astype(np.int32)):
+        return 0.0
+    # A quad hugging the frame border is the frame (or a crop), not a card outline.
+    margin = 3
+    on_border = sum(
+        1 for x, y in quad if x < margin or y < margin or x > w - margin or y > h - margin
+    )
+    if on_border >= 3:
+        return 0.0
+    sides = [np.linalg.norm(quad[i] - quad[(i + 1) % 4]) for i in range(4)]
+    if min(sides) < 20:
+        return 0.0
+    # Opposite sides of a card seen in perspective stay within a modest ratio.
+    if max(sides[0], sides[2]) / min(sides[0], sides[2]) > 1.6:
+        return 0.0
+    if max(sides[1], sides[3]) / min(sides[1], sides[3]) > 1.6:
+        return 0.0
+    long_side = max(sides[0] + sides[2], sides[1] + sides[3])
+    short_side = min(sides[0] + sides[2], sides[1] + sides[3])
+    aspect = long_side / short_side
+    if not CARD_ASPECTS[0] <= aspect <= CARD_ASPECTS[1]:
+        return 0.0
+    angles = []
+    for i in range(4):
+        a, b, c = quad[i - 1], quad[i], quad[(i + 1) % 4]
+        v1, v2 = a - b, c - b
+        cos = float(np.dot(v1, v2) / (np.linalg.norm(v1) * np.linalg.norm(v2) + 1e-9))
+        angles.append(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+    if max(abs(a - 90) for a in angles) > 35:
+        return 0.0
+    squareness = 1.0 - max(abs(a - 90) for a in angles) / 90
+    return frac * squareness - 0.1 * on_border
+
+
+def order_corners(pts: np.ndarray) -> np.ndarray:
+    """Order 4 points as top-left, top-right, bottom-right, bottom-left."""
+    c = pts.mean(axis=0)
+    ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
+    pts = pts[np.argsort(ang)]  # clockwise in image coordinates, starting near left
+    tl = int(np.argmin(pts.sum(axis=1)))
+    return np.roll(pts, -tl, axis=0).astype(np.float32)
+
+
+def warp_quad(rgb: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    tl, tr, br, bl = quad
+    width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
+    height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
+    long_side = max(width, height)
+    scale = 1.0
+    if long_side > MAX_WARP_LONG_SIDE:
+        scale = MAX_WARP_LONG_SIDE / long_side
+    elif long_side < MIN_WARP_LONG_SIDE:
+        scale = MIN_WARP_LONG_SIDE / long_side
+    w, h = round(width * scale), round(height * scale)
+    dst = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
+    card = cv2.warpPerspective(
+        rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return card, m
+
+
+# --- deskew ----------------------------------------------------------------------------
+
+
+def text_mask(gray: np.ndarray) -> np.ndarray:
+    """Dark-on-light or light-on-dark strokes, as a binary mask."""
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+    blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, k)
+    tophat = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, k)
+    strokes = blackhat if float(blackhat.mean()) >= float(tophat.mean()) else tophat
+    _, m = cv2.threshold(strokes, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return m
+
+
+def text_skew_angle(gray: np.ndarray, limit: float = 25.0) -> float:
+    """Angle (degrees, counter-clockwise positive) that makes text lines horizontal."""
+    h, w = gray.shape
+    scale = 800 / max(h, w)
+    small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    mask = text_mask(small)
+    if cv2.countNonZero(mask) < 50:
+        return 0.0
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2, 1)))
+
+    def sharpness(angle: float) -> float:
+        rot = _rotate_nearest(mask, angle)
+        profile = rot.sum(axis=1, dtype=np.float64)
+        return float(np.square(np.diff(profile)).sum())
+
+    best = max(np.arange(-limit, limit + 0.1, 1.0), key=sharpness)
+    fine = max(np.arange(best - 1.0, best + 1.01, 0.2), key=sharpness)
+    return float(fine)
+
+
+def _rotate_nearest(img: np.ndarray, angle: float) -> np.ndarray:
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_NEAREST)
+
+
+def rotate(rgb: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate by `angle` degrees (counter-clockwise), growing the canvas to keep corners."""
+    h, w = rgb.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    turned = cv2.warpAffine(
+        rgb, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return turned, m
+
+
+def rotate_quarter(rgb: np.ndarray, degrees: int) -> np.ndarray:
+    """Rotate by a multiple of 90° counter-clockwise."""
+    k = (degrees // 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb

@@ -1,0 +1,191 @@
+"""The card reader: image bytes → contact, QR first, then OCR on the rectified card.
+
+Plain Python (no Ray): the Serve deployments and the in-process default both wrap it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+
+import cv2
+import numpy as np
+
+from ocr_cluster import geometry
+from ocr_cluster.decode import ImageError, decode_image
+from ocr_cluster.fields import TextLine, extract_fields, phone_regions
+from ocr_cluster.merge import merge
+from ocr_cluster.ocr import Line, TesseractPool, resolve_tessdata
+from ocr_cluster.qr import find_qr, parse_payload
+from ocr_cluster.result import CONTACT_FIELDS, CardResult, Contact
+
+__all__ = ["CardReader", "CardResult", "Contact", "ImageError"]
+
+# Below this much confidently read text the first pass is "weak" and orientation is checked.
+WEAK_TEXT_SCORE = 60.0
+
+
+class CardReader:
+    """Loads tesseract once; `read()` may be called from several threads at once."""
+
+    def __init__(self, tessdata: str | None = None, langs: str = "rus+eng", pool_size: int = 4):
+        self._pool = TesseractPool(resolve_tessdata(tessdata), langs, size=pool_size)
+
+    @property
+    def ready(self) -> bool:
+        return self._pool is not None
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def read(self, data: bytes) -> CardResult:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        rgb = decode_image(data)
+        t1 = time.perf_counter()
+        rect = geometry.rectify(rgb)
+        card_gray = geometry.to_gray(rect.image)
+        t2 = time.perf_counter()
+        hit, where = find_qr(geometry.to_gray(rgb), card_gray)
+        payload = hit.text if hit else None
+        if hit is not None:
+            # Tesseract's layout analysis may swallow a line next to the code as "image".
+            corners = hit.corners if where == "card" else rect.to_card(hit.corners)
+            card_gray = blank_region(card_gray, corners)
+        t3 = time.perf_counter()
+        lines = self._ocr(card_gray)
+        t4 = time.perf_counter()
+        text_lines = to_text_lines(lines)
+        extracted = extract_fields(text_lines)
+        qr = parse_payload(payload) if payload else None
+        values, conf, source = merge(extracted, qr, phone_regions(text_lines))
+        t5 = time.perf_counter()
+        timings.update(
+            decode=t1 - t0, geometry=t2 - t1, qr=t3 - t2, ocr=t4 - t3, fields=t5 - t4, total=t5 - t0
+        )
+        return _result(values, conf, source, timings)
+
+    def read_qr(self, data: bytes) -> CardResult:
+        """Only the QR code: fast, and empty when the card has none."""
+        t0 = time.perf_counter()
+        rgb = decode_image(data)
+        gray = geometry.to_gray(rgb)
+        hit, _ = find_qr(gray)
+        if hit is None:
+            rect = geometry.rectify(rgb)
+            hit, _ = find_qr(gray, geometry.to_gray(rect.image))
+        qr = parse_payload(hit.text) if hit else None
+        values, conf, source = merge(extract_fields([]), qr)
+        return _result(values, conf, source, {"total": time.perf_counter() - t0})
+
+    def _ocr(self, gray: np.ndarray) -> list[Line]:
+        gray = prepare_for_ocr(gray)
+        lines = self._pool.read_lines(gray)
+        score = text_score(lines)
+        if score >= WEAK_TEXT_SCORE and gray.shape[0] < gray.shape[1] * 1.2:
+            return lines
+        # Weak first pass or a portrait crop: the card may lie at 90/180/270 degrees.
+        osd = self._pool.orientation(gray)
+        angles = [osd[0]] if osd and osd[0] else []
+        if not angles and score < WEAK_TEXT_SCORE:
+            angles = [90, 270, 180]
+        for angle in angles:
+            turned = geometry.rotate_quarter(gray, angle)
+            other = self._pool.read_lines(turned)
+            other_score = text_score(other)
+            if other_score > score * 1.2:
+                lines, score = other, other_score
+            if score >= WEAK_TEXT_SCORE:
+                break
+        return lines
+
+
+def blank_region(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Paint the QR code (grown by a quiet zone) in the card's background colour."""
+    c = corners.mean(axis=0)
+    grown = (c + (corners - c) * 1.15).astype(np.int32)
+    out = gray.copy()
+    cv2.fillConvexPoly(out, grown, int(np.median(gray)))
+    return out
+
+
+def prepare_for_ocr(gray: np.ndarray) -> np.ndarray:
+    """Light text on a dark card is inverted; uneven lighting is flattened."""
+    h, w = gray.shape
+    core = gray[h // 8 : h - h // 8, w // 8 : w - w // 8]
+    if float(np.median(core)) < 100:
+        gray = 255 - gray
+    return flatten_lighting(gray)
+
+
+def flatten_lighting(gray: np.ndarray) -> np.ndarray:
+    """Divide by the paper's brightness so shadows and glare gradients vanish.
+
+    Only when the lighting is uneven: on an evenly lit card this changes nothing useful."""
+    h, w = gray.shape
+    scale = 400 / max(h, w)
+    small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
+    paper = cv2.medianBlur(cv2.morphologyEx(small, cv2.MORPH_CLOSE, k), 9)
+    lo, hi = np.percentile(paper, (5, 95))
+    if hi < 1 or lo / hi > 0.8:
+        return gray
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    flat = gray.astype(np.float32) / np.maximum(paper, 1.0) * 235.0
+    return np.clip(flat, 0, 255).astype(np.uint8)
+
+
+def text_score(lines: list[Line]) -> float:
+    """Confident alphanumeric characters read: a cheap measure of how well OCR went."""
+    total = 0.0
+    for ln in lines:
+        for w in ln.words:
+            if w.conf >= 60:
+                total += (w.conf / 100) ** 2 * sum(ch.isalnum() for ch in w.text)
+    return total
+
+
+def to_text_lines(lines: list[Line]) -> list[TextLine]:
+    """OCR lines → extractor lines: stray marks dropped, lines split at wide gaps."""
+    out: list[TextLine] = []
+    for ln in lines:
+        words = [w for w in ln.words if _keep_word(w.text, w.conf)]
+        if not words:
+            continue
+        height = float(np.median([w.box[3] - w.box[1] for w in words]))
+        segment = [words[0]]
+        for prev, cur in itertools.pairwise(words):
+            if cur.box[0] - prev.box[2] > 3.0 * max(height, 8):
+                out.append(_text_line(segment, ln.block))
+                segment = []
+            segment.append(cur)
+        out.append(_text_line(segment, ln.block))
+    return out
+
+
+def _keep_word(text: str, conf: float) -> bool:
+    alnum = sum(ch.isalnum() for ch in text)
+    if alnum == 0:
+        return text in ("&", "+", "«", "»", "—", "–", "-") and conf >= 50
+    if len(text) == 1 and conf < 50:
+        return False
+    return not (alnum <= 2 and conf < 25)
+
+
+def _text_line(words: list, block: int) -> TextLine:
+    text = re.sub(r"\s+", " ", " ".join(w.text for w in words)).strip()
+    height = float(np.median([w.box[3] - w.box[1] for w in words]))
+    conf = float(np.mean([w.conf for w in words])) / 100
+    return TextLine(text=text, height=height, conf=round(conf, 3), block=block)
+
+
+def _result(values: dict, conf: dict, source: dict, timings: dict) -> CardResult:
+    contact = Contact(**{k: values.get(k) for k in CONTACT_FIELDS if k in values})
+    present = {k for k in CONTACT_FIELDS if getattr(contact, k)}
+    return CardResult(
+        contact=contact,
+        confidence={k: round(float(v), 3) for k, v in conf.items() if k in present},
+        source={k: v for k, v in source.items() if k in present},
+        timings={k: round(v, 4) for k, v in timings.items()},
+    )

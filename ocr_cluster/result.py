@@ -1,0 +1,61 @@
+"""The values a card read produces: a frozen Contact and the CardResult around it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+CONTACT_FIELDS = (
+    "name", "first_name", "last_name", "middle_name", "title", "company",
+    "phones", "fax", "emails", "websites", "address", "qr", "lang",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    middle_name: str | None = None
+    title: str | None = None
+    company: str | None = None
+    phones: list[str] = field(default_factory=list)
+    fax: str | None = None
+    emails: list[str] = field(default_factory=list)
+    websites: list[str] = field(default_factory=list)
+    address: str | None = None
+    qr: str | None = None
+    lang: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The devset prediction "contact" object (lists copied, None for absent fields)."""
+        d = asdict(self)
+        for key in ("phones", "emails", "websites"):
+            d[key] = list(d[key])
+        return d
+
+    def has_data(self) -> bool:
+        return any(
+            getattr(self, key)
+            for key in CONTACT_FIELDS
+            if key not in ("lang", "first_name", "last_name", "middle_name")
+        )
+
+
+@dataclass(frozen=True)
+class CardResult:
+    contact: Contact
+    confidence: dict[str, float] = field(default_factory=dict)
+    source: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "contact": self.contact.to_dict(),
+            "confidence": dict(self.confidence),
+            "source": dict(self.source),
+            "timings": dict(self.timings),
+        }
+
+    def found_anything(self) -> bool:
+        return self.contact.has_data()

@@ -1,0 +1,83 @@
+from ocr_cluster.fields import TextLine, extract_fields
+
+
+def _lines(*rows):
+    return [TextLine(text=t, height=h) for t, h in rows]
+
+
+def test_russian_card():
+    got = extract_fields(
+        _lines(
+            ("ООО «Вектор-Групп»", 30),
+            ("Доставка по всей России", 16),
+            ("ДОБРОВОЛЬСКАЯ Людмила Петровна", 55),
+            ("Ведущий разработчик", 28),
+            ("Тел.: 8 800 123-07-75", 20),
+            ("Факс: +7 (495) 637-91-06", 20),
+            ("ИНН 7701234567", 16),
+            ("Пн–Пт 9:00–18:00", 16),
+            ("ldobrovolskaya@vektor-grupp.example.ru", 20),
+            ("https://www.vektor-grupp.example.ru/", 20),
+            ("Адрес: г. Москва, ул. Ленина,", 18),
+            ("д. 5, офис 12", 18),
+            ("Telegram: @vektor_grupp", 16),
+        )
+    ).values
+    assert got["name"] == "Добровольская Людмила Петровна"
+    assert (got["first_name"], got["middle_name"], got["last_name"]) == (
+        "Людмила",
+        "Петровна",
+        "Добровольская",
+    )
+    assert got["title"] == "Ведущий разработчик"
+    assert got["company"] == "ООО «Вектор-Групп»"
+    assert got["phones"] == ["+78001230775"]
+    assert got["fax"] == "+74956379106"
+    assert got["emails"] == ["ldobrovolskaya@vektor-grupp.example.ru"]
+    assert got["websites"] == ["vektor-grupp.example.ru"]
+    assert got["address"] == "г. Москва, ул. Ленина, д. 5, офис 12"
+    assert got["lang"] == "ru"
+
+
+def test_english_card_with_uk_numbers():
+    got = extract_fields(
+        _lines(
+            ("Lucerne Publishing Ltd", 22),
+            ("Joseph T. Mitchell", 43),
+            ("Marketing Director", 25),
+            ("T +44 113 496 0750", 16),
+            ("M 07700 900015", 16),
+            ("E info@lucerne-publishing.example.co.uk", 19),
+            ("103 High Street, Leeds LS1 8JP,", 17),
+            ("United Kingdom", 17),
+            ("Design. Build. Deliver.", 14),
+        )
+    ).values
+    assert got["name"] == "Joseph T. Mitchell"
+    assert got["middle_name"] == "T."
+    assert got["title"] == "Marketing Director"
+    assert got["company"] == "Lucerne Publishing Ltd"
+    assert got["phones"] == ["+441134960750", "+447700900015"]
+    assert got["fax"] is None
+    assert got["address"] == "103 High Street, Leeds LS1 8JP, United Kingdom"
+    assert got["lang"] == "en"
+
+
+def test_mixed_language_and_slogan_not_reported():
+    got = extract_fields(
+        _lines(
+            ("Viktoriya Kiseleva", 40),
+            ("Главный инженер проекта", 20),
+            ("Мы строим будущее", 14),
+            ("viktoriya@example.ru", 18),
+        )
+    ).values
+    assert got["name"] == "Viktoriya Kiseleva"
+    assert got["title"] == "Главный инженер проекта"
+    assert got.get("company") is None
+    assert got["lang"] == "mixed"
+
+
+def test_nothing_readable():
+    got = extract_fields([]).values
+    assert got.get("name") is None and got["phones"] == [] and got["emails"] == []
