@@ -18,8 +18,8 @@ pytestmark = [
     pytest.mark.skipif(not DEVSET.exists(), reason="../shared/devset is not there"),
 ]
 
-# Three cards of different kinds: English with a MeCard QR, Russian, and a flat scan.
-CARDS = ["dev_0000", "dev_0003", "dev_0010"]
+# Three cards of different kinds: English with a MeCard QR, Russian, a bilingual flat scan.
+CARDS = ["dev_0000", "dev_0003", "dev_0015"]
 
 
 def truth(card: str) -> dict:
