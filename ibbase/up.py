@@ -9,11 +9,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 from gateway.migrate import upgrade
 from ibbase.nats_server import NatsServer
-from ibbase.stack import RUN_DIR, Stack, dev_secrets
+from ibbase.stack import RUN_DIR, SECRET_VARS, Stack, dev_secrets
 
 DEFAULT_PHONE_ID = "100000000000001"
 
@@ -33,6 +32,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
 
 def run_stack(sandbox_port: int = 8081) -> int:
     env = dict(os.environ)
+    given = {name for name in SECRET_VARS if env.get(name)}
     env.update(dev_secrets(env))
     env.setdefault("WHATSAPP_PHONE_ID", DEFAULT_PHONE_ID)
     env.setdefault("DATABASE_URL", f"sqlite:///{(RUN_DIR / 'ibbase.db').resolve()}")
@@ -74,7 +74,7 @@ def run_stack(sandbox_port: int = 8081) -> int:
             admin_token=env["IBBASE_ADMIN_TOKEN"],
         )
         stack.save()
-        _banner(stack, env["NATS_URL"], env["DATABASE_URL"])
+        _banner(stack, env["NATS_URL"], env["DATABASE_URL"], given)
         while not stopping:
             for name, proc in procs:
                 if proc.poll() is not None:
@@ -113,23 +113,29 @@ def _spawn(
     return proc
 
 
-def _banner(stack: Stack, nats_url: str, database_url: str) -> None:
+def _banner(stack: Stack, nats_url: str, database_url: str, given: set[str]) -> None:
+    def show(var: str, value: str) -> str:
+        return "(from the environment)" if var in given else value
+
     hook = f"{stack.gateway_url}/api/whatsapp/webhook"
+    verify = show("WHATSAPP_VERIFY_TOKEN", stack.verify_token)
+    admin = show("IBBASE_ADMIN_TOKEN", stack.admin_token)
+    sandbox = "  (local sandbox)" if stack.sandbox_url else ""
     print(
         f"""
 ibbase is running (Ctrl-C stops everything)
   webhook URL    {hook}
-  verify token   {stack.verify_token}
-  app secret     {stack.app_secret}
-  admin token    {stack.admin_token}
-  Graph API      {stack.api_url}{"  (local sandbox)" if stack.sandbox_url else ""}
+  verify token   {verify}
+  app secret     {show("WHATSAPP_APP_SECRET", stack.app_secret)}
+  admin token    {admin}
+  Graph API      {stack.api_url}{sandbox}
   NATS           {nats_url}
   database       {database_url}
 Try it:
-  make demo                       # in a second terminal: /start and a card photo, end to end
-  curl '{hook}?hub.mode=subscribe&hub.verify_token={stack.verify_token}&hub.challenge=42'
-  curl -H 'Authorization: Bearer {stack.admin_token}' {stack.gateway_url}/api/contacts
-Secrets are for local development only; they are kept in {Path(".run/stack.json")}.
+  make demo       # in a second terminal: a signed /start and a card photo, end to end
+  curl '{hook}?hub.mode=subscribe&hub.verify_token={verify}&hub.challenge=42'
+  curl -H 'Authorization: Bearer {admin}' {stack.gateway_url}/api/contacts
+Generated secrets are for local development only (kept in .run/, mode 0600).
 """,
         flush=True,
     )
