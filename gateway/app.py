@@ -82,9 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, str] = {}
         try:
-            await request.app.state.js.stream_info(
-                settings.stream,
-            )
+            await asyncio.wait_for(request.app.state.js.stream_info(settings.stream), 2.0)
             checks["nats"] = "ok"
         except Exception as exc:  # any failure means "not ready"; report it, don't raise
             checks["nats"] = f"unavailable: {type(exc).__name__}"
