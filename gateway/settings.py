@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     max_media_bytes: int = 16 * 1024 * 1024  # WhatsApp's own limit for images is 5 MB
     ocr_tessdata: str | None = None
     card_read_timeout_s: float = 60
+    worker_metrics_port: int = 9101  # the worker's /metrics; 0 turns it off
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

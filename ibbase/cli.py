@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 
@@ -34,6 +35,15 @@ def _worker(args: argparse.Namespace) -> int:
 
     configure_logging("worker")
     settings = Settings()
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        try:
+            start_http_server(settings.worker_metrics_port, addr=settings.host)
+        except OSError as exc:  # a second local worker: run without its own metrics port
+            logging.getLogger("worker").warning(
+                "metrics port %d unavailable: %s", settings.worker_metrics_port, exc
+            )
 
     async def main() -> None:
         stop = asyncio.Event()
