@@ -97,3 +97,16 @@ async def test_worker_killed_mid_card_completes_exactly_once(
     assert len(await user.replies_to(msg_id)) == 1
     assert count(database_url, Contact) == 1
     assert count(database_url, CardImage) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_corrupt_photo_gets_a_clear_reply_and_is_kept(pipeline, worker, database_url) -> None:
+    user = pipeline.user("79005550002")
+    jpeg = (DEVSET / f"{CARDS[0]}.jpg").read_bytes()
+    msg_id = await user.send_image(jpeg[: len(jpeg) // 3])  # truncated JPEG
+    reply = (await user.wait_reply(msg_id, timeout=60))["text"]["body"]
+    assert reply.startswith("⚠️"), reply
+    garbage = await user.send_image(b"this is not an image at all")
+    assert (await user.wait_reply(garbage, timeout=60))["text"]["body"].startswith("⚠️")
+    await wait_for(lambda: count(database_url, CardImage) == 2)
+    assert count(database_url, Contact) == 0
