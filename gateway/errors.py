@@ -41,6 +41,18 @@ class PayloadTooLarge(ApiError):
     code = "payload_too_large"
 
 
+class TooManyRequests(ApiError):
+    status_code = 429
+    code = "rate_limited"
+
+
+class BadGateway(ApiError):
+    """An upstream (Meta's Graph API) refused or failed; not the client's mistake."""
+
+    status_code = 502
+    code = "upstream_error"
+
+
 class Unavailable(ApiError):
     status_code = 503
     code = "unavailable"

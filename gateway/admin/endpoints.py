@@ -10,20 +10,10 @@ from gateway.admin.schemas import SendRequest, SendResponse
 from gateway.admin.service import TEMPLATE_NEEDED, inside_window, record_admin_send
 from gateway.db import transaction
 from gateway.deps import AdminDep, SettingsDep
-from gateway.errors import ApiError, Conflict
+from gateway.errors import BadGateway, Conflict, TooManyRequests
 from gateway.whatsapp.errors import GraphApiError, OutsideCustomerWindow, RateLimited
 
 router = APIRouter(prefix="/api/whatsapp", tags=["admin"], dependencies=[AdminDep])
-
-
-class UpstreamError(ApiError):
-    status_code = 502
-    code = "graph_api_error"
-
-
-class TooManyRequests(ApiError):
-    status_code = 429
-    code = "rate_limited"
 
 
 @router.post("/send", response_model=SendResponse)
@@ -43,7 +33,7 @@ async def send_message(body: SendRequest, request: Request, settings: SettingsDe
     except RateLimited as exc:
         raise TooManyRequests(f"WhatsApp is rate-limiting this number: {exc.message}") from None
     except GraphApiError as exc:
-        raise UpstreamError(f"the Graph API refused the message: {exc.message}") from None
+        raise BadGateway(f"the Graph API refused the message: {exc.message}") from None
 
     def _record() -> None:
         with transaction(sessions) as session:
