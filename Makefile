@@ -23,7 +23,7 @@ lint: install
 bench: install
 	$(VENV)/python bench/webhook_ingest.py
 	$(VENV)/python bench/end_to_end.py
-	$(VENV)/python bench/card_reading.py
+	$(VENV)/python bench/cards.py
 
 clean:
 	rm -rf .run .pytest_cache

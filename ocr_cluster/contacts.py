@@ -32,7 +32,17 @@ PHONE_LABEL = re.compile(
     r"(?i)(?<![a-zа-яё])(tel|phone|mob|mobile|cell|тел|телефон|моб|сот|t|m|т|м|p|w|o|"
     r"office|direct|work|раб|офис|whatsapp|viber)(?![a-zа-яё])\s*[.:]?"
 )
-_EXTENSION = re.compile(r"(?i)[,;]?\s*(?:доб|ext|extension|вн|x)\.?\s*\d{1,6}")
+# The letter before "x" matters: without the look-behind "Fax 410…" loses its number.
+_EXTENSION = re.compile(
+    r"(?i)[,;]?\s*(?<![a-zа-яё])(?:доб|ext|extension|вн|x)\.?\s*\d{1,6}(?![\d\-.])"
+)
+# How a number is grouped tells its country when no code is printed:
+# "410-555-1234" is North American, "8 (916) 123-45-67" and "123-45-67" are Russian.
+_NANP_STYLE = re.compile(r"(?<![\d+])(?:1[\s.\-])?\(?[2-9]\d{2}\)?[\s.\-]\d{3}[\s.\-]\d{4}(?!\d)")
+_RU_STYLE = re.compile(
+    r"(?<![\d+])(?:8[\s\-]?\(?\d{3,5}\)?[\s\-]?\d{1,3}[\s\-]?\d{2}[\s\-]?\d{2}|"
+    r"\d{3}[\s\-]\d{2}[\s\-]\d{2})(?!\d)"
+)
 # Registration and tax numbers look like phone numbers to a matcher; skip such lines.
 NOT_PHONE_LINE = re.compile(
     r"(?i)(инн|огрн|кпп|окпо|окato|оквэд|бик|р/с|к/с|р/сч|к/сч|счет|счёт|inn|ogrn|kpp|"
@@ -45,8 +55,33 @@ def fix_homoglyphs(token: str) -> str:
     return token.translate(_HOMOGLYPHS)
 
 
+# A dot OCR'd as a space (or a space after it) inside an address: "daniel. foster@x",
+# "foster@northwind example.com". Label words before the address are left alone.
+_LOCAL_GAP = re.compile(
+    r"(?<![\w.])(?!(?:e-?mail|mail|email|e|m|почта)\b)([a-z0-9_\-]+)\.?\s+(?=[\w.+\-]+@)"
+)
+_DOMAIN_TOKENS = re.compile(r"@([\w.\-]+)((?:\s+[\w.\-]+){0,3})")
+
+
+def _close_gaps(text: str) -> str:
+    if "@" not in text:
+        return text
+    text = _LOCAL_GAP.sub(r"\1.", text)
+
+    def join_domain(m: re.Match[str]) -> str:
+        parts = [m.group(1), *m.group(2).split()]
+        # The fewest following words that make the domain end in a known top-level domain.
+        for k in range(len(parts)):
+            domain = ".".join(p.strip(".") for p in parts[: k + 1])
+            if "." in domain and domain.rsplit(".", 1)[-1].lower() in COMMON_TLDS:
+                return "@" + domain + "".join(" " + p for p in parts[k + 1 :])
+        return m.group(0)
+
+    return _DOMAIN_TOKENS.sub(join_domain, text)
+
+
 def find_emails(line: str) -> list[str]:
-    text = re.sub(r"\s*@\s*", "@", fix_homoglyphs(line))
+    text = _close_gaps(re.sub(r"\s*@\s*", "@", fix_homoglyphs(line)))
     out = []
     for m in _EMAIL.finditer(text):
         email = m.group(0).strip(".-_").lower()
@@ -73,8 +108,10 @@ def is_social(url: str) -> bool:
 
 def find_websites(line: str) -> list[str]:
     text = _EMAIL.sub(" ", re.sub(r"\s*@\s*", "@", fix_homoglyphs(line)))
-    # "www. example.com" (a space read after the dot) and icons glued on ("awww.").
-    text = re.sub(r"(?i)\b\w*?(www\.)\s*", r" \1", text)
+    # "www. example.com" (a space read after the dot), icons glued on ("awww.") and
+    # "www" misread as "vww" or "wvw"; "https:/A" is "https://" with its slash misread.
+    text = re.sub(r"(?i)(https?:)/+[a-z]?(?=[a-z]?[vw]{3}\.)", r"\1//", text)
+    text = re.sub(r"(?i)(?<![\w.\-])[^\s.]*?(?:www|vww|wvw|wwv|vvw)\.\s*", " www.", text)
     text = re.sub(r"(?i)(https?://)\s+", r"\1", text)
     out = []
     for m in _URL.finditer(text):
@@ -138,10 +175,24 @@ def _split_by_labels(text: str) -> list[tuple[bool, str]]:
     return out
 
 
+def _styled_regions(text: str, regions: tuple[str, ...]) -> tuple[str, ...]:
+    """Put RU or US first when the number is clearly grouped the way that country does."""
+    if not regions or regions[0] not in ("RU", "US"):
+        return regions
+    if _RU_STYLE.search(text):
+        preferred = "RU"
+    elif _NANP_STYLE.search(text):
+        preferred = "US"
+    else:
+        return regions
+    return (preferred, *(r for r in regions if r != preferred))
+
+
 def _match_numbers(text: str, regions: tuple[str, ...]) -> list[str]:
     digits = sum(ch.isdigit() for ch in text)
     if digits < 7:
         return []
+    regions = _styled_regions(text, regions)
     # Numbers in reserved ranges (UK drama numbers, 555-01xx) are "possible", not "valid":
     # accept them when the country code is printed or for the card's most likely region.
     attempts = [(regions[0], Leniency.VALID)]

@@ -156,7 +156,10 @@ def _collect_lines(api: tesserocr.PyTessBaseAPI) -> list[Line]:
         if current is None or w.IsAtBeginningOf(ril.TEXTLINE):
             current = Line(block=block)
             lines.append(current)
-        text = w.GetUTF8Text(ril.WORD)
+        try:
+            text = w.GetUTF8Text(ril.WORD)
+        except RuntimeError:
+            continue  # tesserocr raises "No text returned" for an empty word box
         box = w.BoundingBox(ril.WORD)
         if text and text.strip() and box:
             current.words.append(Word(text.strip(), float(w.Confidence(ril.WORD)), box))

@@ -18,6 +18,7 @@ from ocr_cluster.fields import TextLine, extract_fields, phone_regions
 from ocr_cluster.merge import merge
 from ocr_cluster.ocr import Line, TesseractPool, resolve_tessdata
 from ocr_cluster.qr import find_qr, parse_payload
+from ocr_cluster.rescue import reread_contacts, rescue_missed
 from ocr_cluster.result import CONTACT_FIELDS, CardResult, Contact
 
 __all__ = ["CardReader", "CardResult", "Contact", "ImageError"]
@@ -30,7 +31,10 @@ class CardReader:
     """Loads tesseract once; `read()` may be called from several threads at once."""
 
     def __init__(self, tessdata: str | None = None, langs: str = "rus+eng", pool_size: int = 4):
-        self._pool = TesseractPool(resolve_tessdata(tessdata), langs, size=pool_size)
+        tessdata = resolve_tessdata(tessdata)
+        self._pool = TesseractPool(tessdata, langs, size=pool_size)
+        # Latin-only second readings of e-mails and websites (no Cyrillic look-alikes).
+        self._english = TesseractPool(tessdata, "eng", size=pool_size)
 
     @property
     def ready(self) -> bool:
@@ -38,6 +42,7 @@ class CardReader:
 
     def close(self) -> None:
         self._pool.close()
+        self._english.close()
 
     def read(self, data: bytes) -> CardResult:
         timings: dict[str, float] = {}
@@ -81,24 +86,31 @@ class CardReader:
 
     def _ocr(self, gray: np.ndarray) -> list[Line]:
         gray = prepare_for_ocr(gray)
+        lines, gray = self._upright_lines(gray)
+        lines = rescue_missed(self._pool, gray, lines)
+        return reread_contacts(self._english, gray, lines)
+
+    def _upright_lines(self, gray: np.ndarray) -> tuple[list[Line], np.ndarray]:
+        """Lines read from the card turned upright, and the upright image they came from."""
         lines = self._pool.read_lines(gray)
         score = text_score(lines)
         if score >= WEAK_TEXT_SCORE and gray.shape[0] < gray.shape[1] * 1.2:
-            return lines
+            return lines, gray
         # Weak first pass or a portrait crop: the card may lie at 90/180/270 degrees.
         osd = self._pool.orientation(gray)
         angles = [osd[0]] if osd and osd[0] else []
         if not angles and score < WEAK_TEXT_SCORE:
             angles = [90, 270, 180]
+        best = gray
         for angle in angles:
             turned = geometry.rotate_quarter(gray, angle)
             other = self._pool.read_lines(turned)
             other_score = text_score(other)
             if other_score > score * 1.2:
-                lines, score = other, other_score
+                lines, score, best = other, other_score, turned
             if score >= WEAK_TEXT_SCORE:
                 break
-        return lines
+        return lines, best
 
 
 def blank_region(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:

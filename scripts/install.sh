@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(tesseract-ocr-eng tesseract-ocr-rus tesseract-ocr-osd postgresql)
+APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus tesseract-ocr-osd postgresql)
 UV_VERSION=0.13.8
 
 missing=()

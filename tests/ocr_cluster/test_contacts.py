@@ -44,3 +44,59 @@ def test_websites_normalised_and_social_dropped():
     assert find_websites("mail@romashka.example.ru") == []
     assert find_websites("г. Москва, ул. Ленина, д. 5") == []
     assert normalize_website("HTTP://WWW.Example.com/") == "example.com"
+
+
+@pytest.mark.parametrize("regions", [("US", "RU"), ("RU", "US")])
+def test_phone_and_fax_on_one_line_are_kept_apart(regions):
+    # The classic trap: one line, two numbers, the second one a fax; US grouping wins
+    # even when the card's text would suggest Russia first.
+    assert find_phones("Phone: 410-555-1234 Fax: 410-555-4321", regions) == (
+        ["+14105551234"],
+        ["+14105554321"],
+    )
+    assert find_phones("Phone 410-555-1234 ext. 22 Fax 410-555-4321", regions) == (
+        ["+14105551234"],
+        ["+14105554321"],
+    )
+    assert find_phones("P: 410.555.0123  F: 410.555.0199", regions) == (
+        ["+14105550123"],
+        ["+14105550199"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "phones", "faxes"),
+    [
+        ("Тел.: +7 (495) 123-45-67 доб. 123", ["+74951234567"], []),
+        ("Моб.: 8 (916) 123-45-67", ["+79161234567"], []),
+        (
+            "Тел. 8 (812) 555-12-34, доб. 7; Факс 8 (812) 555-12-35",
+            ["+78125551234"],
+            ["+78125551235"],
+        ),
+        ("Факс: +7 495 987-65-43", [], ["+74959876543"]),
+        ("ф. 8 (343) 765-17-13", [], ["+73437651713"]),
+        ("Тел./моб.: +7 912 345-67-89", ["+79123456789"], []),
+    ],
+)
+def test_russian_labels(line, phones, faxes):
+    # A Russian number stays Russian even on a card whose other text points to the US.
+    assert find_phones(line, ("US", "RU")) == (phones, faxes)
+
+
+@pytest.mark.parametrize(
+    ("line", "emails"),
+    [
+        ("a sokolova@sever. example ru", ["a.sokolova@sever.example.ru"]),
+        ("daniel. foster@northwind.example.com", ["daniel.foster@northwind.example.com"]),
+        ("Email: ivan@x.example.ru", ["ivan@x.example.ru"]),
+        ("info@acme.example.com www.acme.example.com", ["info@acme.example.com"]),
+    ],
+)
+def test_emails_with_dots_read_as_spaces(line, emails):
+    assert find_emails(line) == emails
+
+
+def test_misread_www_and_scheme():
+    assert find_websites("https:/Avww.fourth.example.co.uk") == ["fourth.example.co.uk"]
+    assert find_websites("vww.acme.example.com") == ["acme.example.com"]

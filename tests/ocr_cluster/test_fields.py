@@ -81,3 +81,39 @@ def test_mixed_language_and_slogan_not_reported():
 def test_nothing_readable():
     got = extract_fields([]).values
     assert got.get("name") is None and got["phones"] == [] and got["emails"] == []
+
+
+def test_us_card_phone_and_fax_on_one_line():
+    got = extract_fields(
+        _lines(
+            ("Harbor Point Inc.", 26),
+            ("Megan R. Collins", 44),
+            ("Account Executive", 24),
+            ("Phone: 410-555-1234 Fax: 410-555-4321", 16),
+            ("1200 Harbor Street, Baltimore, MD 21230", 16),
+        )
+    ).values
+    assert got["phones"] == ["+14105551234"]
+    assert got["fax"] == "+14105554321"
+    assert got["company"] == "Harbor Point Inc."
+    assert got["address"] == "1200 Harbor Street, Baltimore, MD 21230"
+
+
+def test_russian_labels_on_a_card():
+    got = extract_fields(
+        _lines(
+            ("АО «Уралтехснаб»", 28),
+            ("Петров Игорь Васильевич", 44),
+            ("Начальник отдела снабжения", 22),
+            ("Тел.: +7 (343) 765-17-13, доб. 214", 16),
+            ("Моб.: 8 912 604-11-22", 16),
+            ("Факс: +7 (343) 964-96-99", 16),
+        )
+    ).values
+    assert got["phones"] == ["+73437651713", "+79126041122"]
+    assert got["fax"] == "+73439649699"
+    assert (got["first_name"], got["middle_name"], got["last_name"]) == (
+        "Игорь",
+        "Васильевич",
+        "Петров",
+    )

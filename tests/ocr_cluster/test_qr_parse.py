@@ -1,3 +1,5 @@
+import pytest
+
 from ocr_cluster.qr import parse_payload
 
 
@@ -71,3 +73,36 @@ def test_plain_url_and_other_text():
     assert q.websites == ["https://www.evrosistem.example.ru/"]
     assert q.name is None and q.phones == []
     assert parse_payload("hello world").websites == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "",
+        "BEGIN:VCARD",
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Jane Doe\nTEL;TYPE=CELL:+1-212-555-0139",  # no END
+        "BEGIN:VCARD\nN;ENCODING=QUOTED-PRINTABLE;CHARSET=NO-SUCH-CHARSET:=D0=98=ZZ\nEND:VCARD",
+        "BEGIN:VCARD\nN:;;;;;;;;\nADR:;;;\nORG:\nTEL:\nEND:VCARD",
+        "BEGIN:VCARD\n\x00\x01\x02garbage without colon\n:no property\nEND:VCARD",
+        "MECARD:",
+        "MECARD:N:Doe,Jane;TEL:+12125550139",  # no terminating ";;"
+        "MECARD:N;TEL;EMAIL:;;",
+        "\ufffd\ufffd\x1b[2J binary-ish \xff",
+        "x" * 20_000,
+    ],
+)
+def test_broken_payloads_never_raise(payload):
+    q = parse_payload(payload)
+    assert q.payload == payload
+    assert all(isinstance(v, list) for v in (q.phones, q.fax, q.emails, q.websites))
+
+
+def test_truncated_vcard_keeps_what_it_has():
+    q = parse_payload("BEGIN:VCARD\nVERSION:3.0\nFN:Jane Doe\nTEL;TYPE=CELL:+1-212-555-0139")
+    assert q.name == "Jane Doe"
+    assert q.phones == ["+1-212-555-0139"]
+
+
+def test_unterminated_mecard():
+    q = parse_payload("MECARD:N:Doe,Jane;TEL:+12125550139")
+    assert (q.first_name, q.last_name, q.phones) == ("Jane", "Doe", ["+12125550139"])
