@@ -1,0 +1,115 @@
+"""The OCR cluster (Ray Serve over HTTP) with 1 and 2 OCR replicas vs the in-process reader.
+
+    .venv/bin/python bench/ocr_cluster.py [--cards N] [--levels 1,2,4,8] [DEVSET]
+
+Same cards, same run: cards per second and p50/p99 latency at rising concurrency.
+The in-process baseline is what the worker does by default: `CardReader.read` in a thread
+pool as wide as the concurrency. The cluster runs `ocr_cluster/serve_config.yaml` with the
+OCR deployment pinned to 1, then 2 replicas (autoscaling off so the count is what's measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
+
+import httpx  # noqa: E402
+
+from ibbase.nats_server import free_port  # noqa: E402
+from ocr_cluster.reader import CardReader  # noqa: E402
+
+Row = tuple[str, int, float, float, float, int]
+
+
+def measure(name: str, read: Callable[[bytes], object], cards: list[bytes], conc: int) -> Row:
+    latencies: list[float] = []
+    failures = 0
+
+    def one(data: bytes) -> None:
+        nonlocal failures
+        t = time.perf_counter()
+        try:
+            read(data)
+        except Exception:  # counted, not fatal: a benchmark reports what happened
+            failures += 1
+        latencies.append(time.perf_counter() - t)
+
+    work = cards * max(1, (conc * 3 + len(cards) - 1) // len(cards))
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(conc) as pool:
+        list(pool.map(one, work))
+    wall = time.perf_counter() - t0
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return name, conc, len(work) / wall, q[49], q[98], failures
+
+
+def http_reader(url: str) -> Callable[[bytes], object]:
+    client = httpx.Client(timeout=120, limits=httpx.Limits(max_connections=64))
+
+    def read(data: bytes) -> object:
+        r = client.post(url + "/read", content=data, headers={"content-type": "image/jpeg"})
+        r.raise_for_status()
+        return r.json()
+
+    return read
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("devset", nargs="?", default=str(ROOT.parent / "shared" / "devset"))
+    ap.add_argument("--cards", type=int, default=12)
+    ap.add_argument("--levels", default="1,2,4,8")
+    args = ap.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    cards = [p.read_bytes() for p in sorted(Path(args.devset).glob("dev_*.jpg"))[: args.cards]]
+    print(f"{len(cards)} devset cards, {os.cpu_count()} CPUs, levels {levels}", flush=True)
+
+    rows: list[Row] = []
+    reader = CardReader(pool_size=max(levels))
+    reader.read(cards[0])  # warm
+    for conc in levels:
+        rows.append(measure("in-process", reader.read, cards, conc))
+    reader.close()
+
+    from ocr_cluster import cluster
+
+    port = free_port()
+    temp_dir = f"/tmp/rayocr_bench_{os.getpid()}"
+    cluster.start_ray(num_cpus=4, temp_dir=temp_dir)
+    try:
+        for replicas in (1, 2):
+            patch = {"num_replicas": replicas, "autoscaling_config": None}
+            config = cluster.select(
+                cluster.load_config(), port=port, host="127.0.0.1",
+                patches={("ocr", "OcrReader"): patch},
+            )  # fmt: skip
+            cluster.deploy(config)
+            read = http_reader(f"http://127.0.0.1:{port}")
+            read(cards[0])
+            for conc in levels:
+                rows.append(measure(f"serve {replicas} OCR replica(s)", read, cards, conc))
+    finally:
+        cluster.stop()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+    print(f"\n| {'setup':<24} | conc | cards/s | p50 s | p99 s | failed |")
+    print(f"|{'-' * 26}|-----:|--------:|------:|------:|-------:|")
+    for name, conc, rate, p50, p99, failed in rows:
+        print(
+            f"| {name:<24} | {conc:>4} | {rate:>7.2f} | {p50:>5.2f} | {p99:>5.2f} | {failed:>6} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""Thin Serve deployments around the plain reader: QR, OCR and the HTTP ingress.
+
+Replica bounds, resources (`num_cpus`, `num_gpus`) and tunables (`user_config`) come from
+`serve_config.yaml`; nothing here sets them. Reading logic stays in `reader`/`pipeline`.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from ray import serve
+from ray.exceptions import RayActorError
+from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
+from ray.serve.handle import DeploymentHandle, DeploymentResponse
+
+from ocr_cluster.pipeline import mark_qr_only, qr_complete
+from ocr_cluster.reader import CardReader, CardResult, ImageError
+
+log = logging.getLogger("ray.serve")
+
+
+class ReaderTunables(BaseModel):
+    """`user_config` of the QR and OCR deployments; applied live by `reconfigure()`."""
+
+    pool_size: int = Field(2, ge=1, le=32)  # tesseract API objects = OCRs at once
+    langs: str = "rus+eng"
+    tessdata: str | None = None
+
+
+class IngressTunables(BaseModel):
+    """`user_config` of the ingress."""
+
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    qr_timeout_s: float = Field(10.0, gt=0)
+    ocr_timeout_s: float = Field(60.0, gt=0)
+    # A replica that dies mid-request is replaced; the read is retried this many times.
+    replica_retries: int = Field(2, ge=0, le=5)
+    skip_ocr_when_qr_complete: bool = True
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The bytes are not a readable image: returned, not raised, so that a bad upload is
+    neither logged as a replica error nor wrapped in a Ray traceback."""
+
+    reason: str
+
+    @property
+    def status(self) -> int:
+        return 413 if "too large" in self.reason else 400
+
+
+class _ReaderDeployment:
+    """Holds one CardReader; a new one is made when the tunables change what it loads."""
+
+    def __init__(self) -> None:
+        self.tunables = ReaderTunables()
+        self.reader: CardReader | None = None
+        self._load(self.tunables)
+
+    def _load(self, tunables: ReaderTunables) -> None:
+        old = self.reader
+        self.reader = CardReader(
+            tessdata=tunables.tessdata, langs=tunables.langs, pool_size=tunables.pool_size
+        )
+        self.tunables = tunables
+        if old is not None:
+            old.close()
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        tunables = ReaderTunables.model_validate(user_config or {})
+        if tunables != self.tunables or self.reader is None:
+            self._load(tunables)
+
+    def check_health(self) -> None:
+        if self.reader is None or not self.reader.ready:
+            raise RuntimeError("card reader not loaded")
+
+    def _run(self, fn: Callable[[bytes], CardResult], data: bytes) -> CardResult | Refused:
+        try:
+            return fn(data)
+        except ImageError as exc:
+            return Refused(str(exc))
+
+
+@serve.deployment
+class QrReader(_ReaderDeployment):
+    """QR only: milliseconds per card, so it never waits behind OCR."""
+
+    def read_qr(self, data: bytes) -> CardResult | Refused:
+        assert self.reader is not None
+        return self._run(self.reader.read_qr, data)
+
+
+@serve.deployment
+class OcrReader(_ReaderDeployment):
+    """The full read (QR + OCR). The CPU and the GPU replica groups both run this class."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+        super().__init__()
+
+    def read(self, data: bytes) -> CardResult | Refused:
+        assert self.reader is not None
+        return self._run(self.reader.read, data)
+
+
+api = FastAPI(title="ibbase OCR cluster", docs_url=None, redoc_url=None)
+
+
+def _problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+@serve.deployment
+@serve.ingress(api)
+class Ingress:
+    """HTTP: `POST /read`, `POST /qr`, `GET /-/healthz`. Orchestrates, never reads itself."""
+
+    def __init__(self, qr: DeploymentHandle, ocr: DeploymentHandle) -> None:
+        self.qr = qr
+        self.ocr = ocr
+        self.tunables = IngressTunables()
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        self.tunables = IngressTunables.model_validate(user_config or {})
+
+    def check_health(self) -> None:
+        """Nothing to load here; the QR and OCR replicas report their own health."""
+
+    @api.post("/read")
+    async def read(self, request: Request) -> JSONResponse:
+        data = await self._body(request)
+        if isinstance(data, JSONResponse):
+            return data
+        t = self.tunables
+        try:
+            if t.skip_ocr_when_qr_complete:
+                qr = await self._call(lambda: self.qr.read_qr.remote(data), t.qr_timeout_s)
+                if isinstance(qr, Refused):
+                    return _problem(qr.status, qr.reason)
+                if qr_complete(qr):
+                    return JSONResponse(mark_qr_only(qr).to_dict())
+            result = await self._call(lambda: self.ocr.read.remote(data), t.ocr_timeout_s)
+        except _Unavailable as exc:
+            return _problem(503, str(exc))
+        except TimeoutError:
+            return _problem(504, "card reading timed out")
+        if isinstance(result, Refused):
+            return _problem(result.status, result.reason)
+        return JSONResponse(result.to_dict())
+
+    @api.post("/qr")
+    async def read_qr(self, request: Request) -> JSONResponse:
+        data = await self._body(request)
+        if isinstance(data, JSONResponse):
+            return data
+        try:
+            qr = await self._call(lambda: self.qr.read_qr.remote(data), self.tunables.qr_timeout_s)
+        except _Unavailable as exc:
+            return _problem(503, str(exc))
+        except TimeoutError:
+            return _problem(504, "QR reading timed out")
+        if isinstance(qr, Refused):
+            return _problem(qr.status, qr.reason)
+        return JSONResponse(qr.to_dict())
+
+    @api.get("/-/healthz")
+    @api.get("/healthz")
+    async def healthz(self) -> dict[str, str]:
+        # At route prefix "/" Serve's proxy answers /-/healthz itself; /healthz reaches here.
+        return {"status": "ok"}
+
+    async def _body(self, request: Request) -> bytes | JSONResponse:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not ctype.startswith("image/"):
+            return _problem(415, f"Content-Type must be image/* (got {ctype or 'none'!r})")
+        limit = self.tunables.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return _problem(413, f"image too large: {declared} bytes (limit {limit})")
+        data = await request.body()
+        if not data:
+            return _problem(400, "empty body: send the image bytes")
+        if len(data) > limit:
+            return _problem(413, f"image too large: {len(data)} bytes (limit {limit})")
+        return data
+
+    async def _call(
+        self, send: Callable[[], DeploymentResponse], timeout: float
+    ) -> CardResult | Refused:
+        """One read, retried when the replica died under it (reads are idempotent)."""
+        attempts = self.tunables.replica_retries + 1
+        for attempt in range(attempts):
+            response: DeploymentResponse = send()
+            try:
+                return await asyncio.wait_for(response, timeout)
+            except TimeoutError:
+                response.cancel()
+                raise
+            except RayActorError as exc:
+                if attempt + 1 >= attempts:
+                    raise _Unavailable(f"reader replica lost {attempts} times") from exc
+                log.warning("reader replica died mid-request; retrying (%d)", attempt + 1)
+            except (BackPressureError, DeploymentUnavailableError) as exc:
+                raise _Unavailable(f"OCR cluster overloaded: {exc}") from exc
+        raise AssertionError("unreachable")
+
+
+class _Unavailable(Exception):
+    """Answer 503: the caller should back off and retry."""
