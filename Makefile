@@ -8,7 +8,7 @@ install:
 	@bash scripts/install.sh
 
 run: install
-	@$(VENV)/ibbase up
+	@$(VENV)/ibbase up $(if $(RAY),--ray)
 
 demo: install
 	@$(VENV)/ibbase demo $(if $(CARD),--card $(CARD))

@@ -46,7 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            await nc.drain()
+            await jetstream.close(nc)
             engine.dispose()
 
 

@@ -6,6 +6,7 @@ import logging
 
 import nats
 from nats.aio.client import Client as NATS
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import (
     AckPolicy,
@@ -43,6 +44,15 @@ async def connect(url: str, *, name: str) -> tuple[NATS, JetStreamContext]:
         error_cb=_error,
     )
     return nc, nc.jetstream()
+
+
+async def close(nc: NATS) -> None:
+    """Drain (finish in-flight publishes and acks), or just close if the server is gone."""
+    try:
+        await nc.drain()
+    except (NatsError, TimeoutError) as exc:
+        log.warning("NATS drain failed (%s); closing", type(exc).__name__)
+        await nc.close()
 
 
 async def ensure_streams(js: JetStreamContext, settings: Settings) -> None:

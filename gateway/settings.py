@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     retry_backoff_s: list[float] = [1, 5, 30, 120]
     max_media_bytes: int = 16 * 1024 * 1024  # WhatsApp's own limit for images is 5 MB
     ocr_tessdata: str | None = None
+    # Read cards on the Ray Serve OCR cluster instead of in-process when set.
+    ocr_url: str | None = Field(None, validation_alias=_env("OCR_URL"))
+    ocr_max_in_flight: int = 8
     card_read_timeout_s: float = 60
     worker_metrics_port: int = 9101  # the worker's /metrics; 0 turns it off
 

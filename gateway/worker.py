@@ -18,6 +18,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from gateway import jetstream
 from gateway.db import make_engine, make_sessionmaker
 from gateway.metrics import CONSUMER_PENDING, DEAD_LETTERS, REDELIVERIES, graph_call, record_message
+from gateway.ocr_client import OcrClient, OcrClientConfig
 from gateway.settings import Settings
 from gateway.whatsapp.client import GraphClient
 from gateway.whatsapp.errors import TokenInvalid
@@ -135,11 +136,20 @@ class Worker:
 
 
 async def run_worker(
-    settings: Settings, stop: asyncio.Event, reader: CardReader | None = None
+    settings: Settings, stop: asyncio.Event, reader: CardReader | OcrClient | None = None
 ) -> None:
     engine = make_engine(settings.database_url)
     nc, js = await jetstream.connect(settings.nats_url, name="ibbase-worker")
     await jetstream.ensure_streams(js, settings)
+    owned = reader is None  # a reader handed in (tests) stays open for its owner
+    if reader is None and settings.ocr_url:
+        reader = OcrClient(
+            OcrClientConfig(
+                settings.ocr_url,
+                deadline_s=max(5.0, settings.card_read_timeout_s - 5),
+                max_in_flight=settings.ocr_max_in_flight,
+            )
+        )
     reader = reader or CardReader(tessdata=settings.ocr_tessdata)
     executor = ThreadPoolExecutor(
         max_workers=max(1, settings.worker_concurrency), thread_name_prefix="card-reader"
@@ -164,5 +174,7 @@ async def run_worker(
             await Worker(ctx).run(stop)
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
-        await nc.drain()
+        if owned:
+            reader.close()
+        await jetstream.close(nc)
         engine.dispose()

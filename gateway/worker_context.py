@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import jetstream
 from gateway.db import transaction
+from gateway.ocr_client import OcrClient
 from gateway.settings import Settings
 from gateway.whatsapp.client import GraphClient
 from ocr_cluster.reader import CardReader, CardResult
@@ -25,7 +26,7 @@ class WorkerContext:
     settings: Settings
     sessions: sessionmaker[Session]
     graph: GraphClient
-    reader: CardReader
+    reader: CardReader | OcrClient
     js: JetStreamContext
     executor: ThreadPoolExecutor
 

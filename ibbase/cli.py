@@ -95,7 +95,7 @@ def _migrate(args: argparse.Namespace) -> int:
 def _up(args: argparse.Namespace) -> int:
     from ibbase.up import run_stack
 
-    return run_stack(sandbox_port=args.sandbox_port)
+    return run_stack(sandbox_port=args.sandbox_port, ray=args.ray)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("up", help="run the whole pipeline locally (nats, sandbox, gateway, worker)")
     p.add_argument("--sandbox-port", type=int, default=8081)
+    p.add_argument("--ray", action="store_true", help="read cards on a local Ray Serve cluster")
     p.set_defaults(func=_up)
     p = sub.add_parser("gateway", help="the FastAPI gateway (webhook, admin and contacts API)")
     p.add_argument("--host", default=None)

@@ -58,7 +58,11 @@ class NatsServer:
             str(self.store_dir),
         ]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
-        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        # Its own session: a Ctrl-C meant for `ibbase up` must not stop NATS before the
+        # processes that drain into it.
+        self.proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

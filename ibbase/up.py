@@ -3,6 +3,7 @@ API sandbox, gateway and worker — in the foreground, stopped together on Ctrl-
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -11,7 +12,7 @@ import time
 import urllib.request
 
 from gateway.migrate import upgrade
-from ibbase.nats_server import NatsServer
+from ibbase.nats_server import NatsServer, free_port
 from ibbase.stack import RUN_DIR, SECRET_VARS, Stack, dev_secrets
 
 DEFAULT_PHONE_ID = "100000000000001"
@@ -30,7 +31,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
-def run_stack(sandbox_port: int = 8081) -> int:
+def run_stack(sandbox_port: int = 8081, ray: bool = False) -> int:
     env = dict(os.environ)
     given = {name for name in SECRET_VARS if env.get(name)}
     env.update(dev_secrets(env))
@@ -59,6 +60,16 @@ def run_stack(sandbox_port: int = 8081) -> int:
             env["WHATSAPP_API_URL"] = f"{sandbox_url}/v25.0"
             sandbox = _spawn(procs, "sandbox", ["sandbox", "--port", str(sandbox_port)], env)
             _wait_http(f"{sandbox_url}/sandbox/healthz", sandbox)
+        if ray and not env.get("OCR_URL"):
+            ocr_port = free_port()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "ocr_cluster.cluster", "--port", str(ocr_port)],
+                env=env,
+                start_new_session=True,
+            )
+            procs.append(("ocr-cluster", proc))
+            _wait_http(f"http://127.0.0.1:{ocr_port}/healthz", proc, timeout=180)
+            env["OCR_URL"] = f"http://127.0.0.1:{ocr_port}"
         gateway = _spawn(procs, "gateway", ["gateway"], env)
         _spawn(procs, "worker", ["worker"], env)
         gateway_url = f"http://127.0.0.1:{port}"
@@ -74,7 +85,7 @@ def run_stack(sandbox_port: int = 8081) -> int:
             admin_token=env["IBBASE_ADMIN_TOKEN"],
         )
         stack.save()
-        _banner(stack, env["NATS_URL"], env["DATABASE_URL"], given)
+        _banner(stack, env["NATS_URL"], env["DATABASE_URL"], given, env.get("OCR_URL"))
         while not stopping:
             for name, proc in procs:
                 if proc.poll() is not None:
@@ -95,6 +106,10 @@ def run_stack(sandbox_port: int = 8081) -> int:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            # Each child leads its own process group; take down what it left behind
+            # (Ray's agents outlive a clean ray.shutdown()).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
         if nats:
             nats.stop()
 
@@ -113,7 +128,9 @@ def _spawn(
     return proc
 
 
-def _banner(stack: Stack, nats_url: str, database_url: str, given: set[str]) -> None:
+def _banner(
+    stack: Stack, nats_url: str, database_url: str, given: set[str], ocr_url: str | None
+) -> None:
     def show(var: str, value: str) -> str:
         return "(from the environment)" if var in given else value
 
@@ -121,6 +138,7 @@ def _banner(stack: Stack, nats_url: str, database_url: str, given: set[str]) -> 
     verify = show("WHATSAPP_VERIFY_TOKEN", stack.verify_token)
     admin = show("IBBASE_ADMIN_TOKEN", stack.admin_token)
     sandbox = "  (local sandbox)" if stack.sandbox_url else ""
+    ocr = f"Ray Serve OCR cluster at {ocr_url}" if ocr_url else "in-process"
     print(
         f"""
 ibbase is running (Ctrl-C stops everything)
@@ -130,6 +148,7 @@ ibbase is running (Ctrl-C stops everything)
   admin token    {admin}
   Graph API      {stack.api_url}{sandbox}
   NATS           {nats_url}
+  card reader    {ocr}
   database       {database_url}
 Try it:
   make demo       # in a second terminal: a signed /start and a card photo, end to end
