@@ -9,13 +9,12 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ibbase.nats_server import NatsServer, free_port
+from ibbase.up import wait_http
 
 PHONE_ID = "100000000000001"
 
@@ -28,17 +27,6 @@ class BenchStack:
     app_secret: str
     admin_token: str
     stream: str = "WHATSAPP_INBOUND"
-
-
-def _wait(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 @contextlib.contextmanager
@@ -72,8 +60,8 @@ def bench_stack(*, worker: bool) -> Iterator[BenchStack]:
                     stderr=subprocess.DEVNULL,
                 )
             )
-        _wait(f"http://127.0.0.1:{sb_port}/sandbox/healthz")
-        _wait(f"http://127.0.0.1:{gw_port}/readyz")
+        wait_http(f"http://127.0.0.1:{sb_port}/sandbox/healthz")
+        wait_http(f"http://127.0.0.1:{gw_port}/readyz")
         yield BenchStack(
             gateway_url=f"http://127.0.0.1:{gw_port}",
             sandbox_url=f"http://127.0.0.1:{sb_port}",

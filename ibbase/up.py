@@ -18,10 +18,11 @@ from ibbase.stack import RUN_DIR, SECRET_VARS, Stack, dev_secrets
 DEFAULT_PHONE_ID = "100000000000001"
 
 
-def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60) -> None:
+    """Until ``url`` answers 2xx; fail early if ``proc`` (the server) has exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"{url} : the process exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=1):
@@ -59,7 +60,7 @@ def run_stack(sandbox_port: int = 8081, ray: bool = False) -> int:
             sandbox_url = f"http://127.0.0.1:{sandbox_port}"
             env["WHATSAPP_API_URL"] = f"{sandbox_url}/v25.0"
             sandbox = _spawn(procs, "sandbox", ["sandbox", "--port", str(sandbox_port)], env)
-            _wait_http(f"{sandbox_url}/sandbox/healthz", sandbox)
+            wait_http(f"{sandbox_url}/sandbox/healthz", sandbox)
         if ray and not env.get("OCR_URL"):
             ocr_port = free_port()
             proc = subprocess.Popen(
@@ -68,12 +69,12 @@ def run_stack(sandbox_port: int = 8081, ray: bool = False) -> int:
                 start_new_session=True,
             )
             procs.append(("ocr-cluster", proc))
-            _wait_http(f"http://127.0.0.1:{ocr_port}/healthz", proc, timeout=180)
+            wait_http(f"http://127.0.0.1:{ocr_port}/healthz", proc, timeout=180)
             env["OCR_URL"] = f"http://127.0.0.1:{ocr_port}"
         gateway = _spawn(procs, "gateway", ["gateway"], env)
         _spawn(procs, "worker", ["worker"], env)
         gateway_url = f"http://127.0.0.1:{port}"
-        _wait_http(f"{gateway_url}/healthz", gateway)
+        wait_http(f"{gateway_url}/healthz", gateway)
         stack = Stack(
             gateway_url=gateway_url,
             sandbox_url=sandbox_url,

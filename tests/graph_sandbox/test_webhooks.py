@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from graph_sandbox import webhooks as wh
 
 # Known-answer vector from pywa's test suite (tests/test_server.py): a real payload Meta
 # delivered, its app secret (since reset) and the X-Hub-Signature-256 Meta sent with it.
-PYWA_SECRET = "1222e786b144d0e85b9f365372d93676"
-PYWA_BODY = (
-    b'{"object":"whatsapp_business_account","entry":[{"id":"264937493375603","changes":[{"value":'
-    b'{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550953877",'
-    b'"phone_number_id":"277321005464405"},"contacts":[{"profile":{"name":"PyWa Tests"},'
-    b'"wa_id":"972544401243"}],"messages":[{"from":"972544401243","id":"wamid.HBgMOTcyNTQ0NDAxM'
-    b'jQzFQIAEhggM0RFQTNCMEEwRTY3QzUwODYzMDc4NjQ4QzM4ODAxM0YA","timestamp":"1730231903","text":'
-    b'{"body":"Hey there! I am using PyWa."},"type":"text"}]},"field":"messages"}]}]}'
+_VECTOR = json.loads(
+    (
+        Path(__file__).resolve().parents[1] / "data" / "signatures" / "pywa_known_answer.json"
+    ).read_text()
 )
-PYWA_SIGNATURE = "sha256=54edfa1d7259e0eb13c677cc7d73d1b5c86cfa12433d19156e058ab9251bc441"
+PYWA_SECRET: str = _VECTOR["app_secret"]
+PYWA_BODY: bytes = _VECTOR["body"].encode()
+PYWA_SIGNATURE: str = _VECTOR["signature"]
 
 
 def test_sign_known_answer() -> None:
