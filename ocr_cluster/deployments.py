@@ -6,7 +6,7 @@ Replica bounds, resources (`num_cpus`, `num_gpus`) and tunables (`user_config`) 
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,42 +139,47 @@ class Ingress:
         if isinstance(data, JSONResponse):
             return data
         t = self.tunables
-        try:
+
+        async def work() -> CardResult | Refused:
             if t.skip_ocr_when_qr_complete:
                 qr = await self._call(lambda: self.qr.read_qr.remote(data), t.qr_timeout_s)
                 if isinstance(qr, Refused):
-                    return _problem(qr.status, qr.reason)
+                    return qr
                 if qr_complete(qr):
-                    return JSONResponse(mark_qr_only(qr).to_dict())
-            result = await self._call(lambda: self.ocr.read.remote(data), t.ocr_timeout_s)
-        except _Unavailable as exc:
-            return _problem(503, str(exc))
-        except TimeoutError:
-            return _problem(504, "card reading timed out")
-        if isinstance(result, Refused):
-            return _problem(result.status, result.reason)
-        return JSONResponse(result.to_dict())
+                    return mark_qr_only(qr)
+            return await self._call(lambda: self.ocr.read.remote(data), t.ocr_timeout_s)
+
+        return await self._answer(work, "card reading")
 
     @api.post("/qr")
     async def read_qr(self, request: Request) -> JSONResponse:
         data = await self._body(request)
         if isinstance(data, JSONResponse):
             return data
-        try:
-            qr = await self._call(lambda: self.qr.read_qr.remote(data), self.tunables.qr_timeout_s)
-        except _Unavailable as exc:
-            return _problem(503, str(exc))
-        except TimeoutError:
-            return _problem(504, "QR reading timed out")
-        if isinstance(qr, Refused):
-            return _problem(qr.status, qr.reason)
-        return JSONResponse(qr.to_dict())
+        timeout = self.tunables.qr_timeout_s
+        return await self._answer(
+            lambda: self._call(lambda: self.qr.read_qr.remote(data), timeout), "QR reading"
+        )
 
     @api.get("/-/healthz")
     @api.get("/healthz")
     async def healthz(self) -> dict[str, str]:
         # At route prefix "/" Serve's proxy answers /-/healthz itself; /healthz reaches here.
         return {"status": "ok"}
+
+    async def _answer(
+        self, work: Callable[[], Awaitable[CardResult | Refused]], what: str
+    ) -> JSONResponse:
+        """One mapping of outcomes to HTTP for every route: refusals and overload are 4xx/5xx."""
+        try:
+            result = await work()
+        except _Unavailable as exc:
+            return _problem(503, str(exc))
+        except TimeoutError:
+            return _problem(504, f"{what} timed out")
+        if isinstance(result, Refused):
+            return _problem(result.status, result.reason)
+        return JSONResponse(result.to_dict())
 
     async def _body(self, request: Request) -> bytes | JSONResponse:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
