@@ -1,8 +1,18 @@
-"""What one sandbox instance pretends to be: one business phone number behind one token."""
+"""What one sandbox instance starts as: one business phone number behind one token.
+
+More apps, WABAs, numbers and tokens are provisioned at run time (``/sandbox/apps``,
+``/sandbox/wabas``, ``/sandbox/tokens``, or ``Sandbox.accounts``); the configured token
+is a never-expiring system-user token of ``app_id`` for ``waba_id``, which holds
+``phone_number_id``.
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+# The WABA id the webhook builders put in their envelopes by default.
+DEFAULT_WABA_ID = "102290129340398"
+DEFAULT_APP_ID = "1092012934039811"
 
 
 class SandboxConfig(BaseModel):
@@ -16,3 +26,15 @@ class SandboxConfig(BaseModel):
     media_url_ttl_s: float = 300
     max_text_len: int = 4096
     display_phone_number: str = "15550000000"
+    # The app and WABA the configured token and number belong to. Without an app secret
+    # the app has no app access token ({app_id}|{app_secret}), so no app-level callback.
+    waba_id: str = DEFAULT_WABA_ID
+    app_id: str = DEFAULT_APP_ID
+    app_secret: SecretStr | None = None
+    app_name: str = "ibbase sandbox"
+    # How the sandbox, acting as Meta, reaches callback URLs it must verify: a CA bundle
+    # to trust instead of the public roots (a test CA, cert-manager's CA in a local
+    # cluster) and a curl-style resolve map, "host" (or "*") -> "ip:port".
+    callback_ca_bundle: str | None = None
+    callback_resolve: dict[str, str] = Field(default_factory=dict)
+    callback_timeout_s: float = Field(default=5.0, gt=0)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 
+from graph_sandbox.errors import unknown_object
 from graph_sandbox.faults import FaultSpec
 from graph_sandbox.media_api import read_upload
 from graph_sandbox.state import SandboxDep
@@ -61,14 +62,20 @@ async def clear_faults(sandbox: SandboxDep) -> dict[str, bool]:
 
 
 @router.post("/media")
-async def add_inbound_media(request: Request, sandbox: SandboxDep) -> dict[str, Any]:
+async def add_inbound_media(
+    request: Request, sandbox: SandboxDep, phone_number_id: str | None = None
+) -> dict[str, Any]:
     """Store media as if a WhatsApp user had sent it; the webhook then names its id.
 
     Same multipart form as Meta's upload. Answers both digests: ``sha256`` (hex, as the
-    media endpoint gives it) and ``sha256_b64`` (base64, as webhooks carry it).
+    media endpoint gives it) and ``sha256_b64`` (base64, as webhooks carry it). The media
+    belongs to the configured number unless ``?phone_number_id=`` names another.
     """
+    phone = phone_number_id or sandbox.config.phone_number_id
+    if sandbox.accounts.waba_of_phone(phone) is None:
+        raise unknown_object(phone, "post")
     data, mime_type, filename = await read_upload(request)
-    media = sandbox.media.add(data, mime_type, sandbox.config.phone_number_id, filename)
+    media = sandbox.media.add(data, mime_type, phone, filename)
     return {
         "id": media.id,
         "mime_type": media.mime_type,

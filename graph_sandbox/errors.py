@@ -12,6 +12,7 @@ the status), 131000 is 500, the "service unavailable" family 503.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +38,10 @@ CATALOGUE: dict[int, CatalogueEntry] = {
     1: CatalogueEntry("An unknown error occurred", None, 500),
     2: CatalogueEntry("Service temporarily unavailable", None, 503),
     4: CatalogueEntry("Application request limit reached", None, 400),
+    10: CatalogueEntry("Application does not have permission for this action", None, 403),
     100: CatalogueEntry("Invalid parameter", None, 400),
     190: CatalogueEntry("Invalid OAuth access token - Cannot parse access token", None, 401),
+    200: CatalogueEntry("Permissions error", None, 403),
     80007: CatalogueEntry(
         "Rate limit issues", "The WhatsApp Business Account has reached its rate limit.", 400
     ),
@@ -139,12 +142,65 @@ def from_code(
     )
 
 
+_INVALID_TOKEN_HEADERS = {"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_token"'}
+
+
 def invalid_token(*, http_status: int = 401) -> GraphError:
+    return GraphError(http_status, 190, CATALOGUE[190].title, headers=_INVALID_TOKEN_HEADERS)
+
+
+def _meta_time(unix: float) -> str:
+    # Meta words it "Tuesday, 12-Mar-24 10:00:00 PDT"; the sandbox keeps UTC.
+    return time.strftime("%A, %d-%b-%y %H:%M:%S UTC", time.gmtime(unix))
+
+
+def expired_token(expires_at: float, now: float, *, http_status: int = 401) -> GraphError:
     return GraphError(
         http_status,
         190,
-        CATALOGUE[190].title,
-        headers={"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_token"'},
+        f"Error validating access token: Session has expired on {_meta_time(expires_at)}. "
+        f"The current time is {_meta_time(now)}.",
+        subcode=463,
+        headers=_INVALID_TOKEN_HEADERS,
+    )
+
+
+def invalidated_token(*, http_status: int = 401) -> GraphError:
+    return GraphError(
+        http_status,
+        190,
+        "Error validating access token: The session has been invalidated because the user "
+        "changed their password or Facebook has changed the session for security reasons.",
+        subcode=460,
+        headers=_INVALID_TOKEN_HEADERS,
+    )
+
+
+def bad_app_token() -> GraphError:
+    """An ``{app_id}|{app_secret}`` token whose secret is wrong (or whose app is unknown)."""
+    return GraphError(
+        401, 190, "Invalid OAuth access token signature.", headers=_INVALID_TOKEN_HEADERS
+    )
+
+
+def permissions_error() -> GraphError:
+    """The token is valid but has no access to this WABA (no target id, or no scope)."""
+    return GraphError(403, 200, "(#200) Permissions error")
+
+
+def permission_denied() -> GraphError:
+    """The token reaches the number but lacks ``whatsapp_business_messaging``."""
+    return GraphError(403, 10, f"(#10) {CATALOGUE[10].title}")
+
+
+def app_token_required() -> GraphError:
+    return GraphError(400, 15, "(#15) This method must be called with an app access_token.")
+
+
+def callback_verification_failed(reason: str) -> GraphError:
+    """Meta could not verify a callback URL while it was being set: nothing was changed."""
+    return GraphError(
+        400, 2200, f"Callback verification failed with the following errors: {reason}"
     )
 
 

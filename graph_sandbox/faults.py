@@ -4,6 +4,16 @@
 by the first ``count`` calls it matches. ``delay_s`` stalls before answering (a client with a
 shorter timeout sees a timeout); with neither ``code`` nor ``http_status`` the call then goes
 on normally. ``corrupt`` (media_download only) serves altered bytes with a 200.
+
+A fault matches by ``endpoint`` (below), and optionally by HTTP ``method``, by the object
+id in the path (``object_id``: the phone number, WABA, app or media id) and, for messages,
+by recipient (``to``): "Meta 5xx on POST subscribed_apps of WABA 42" or "429 with code 4
+on debug_token". The fault fires after authentication, as Meta's throttling does.
+
+Endpoints: ``messages``, ``media`` (GET/DELETE of a media id), ``media_upload``,
+``media_download``, ``debug_token``, ``oauth_access_token``, ``subscribed_apps``,
+``phone_number`` (GET/POST of a phone number node, webhook_configuration included),
+``app_subscriptions`` (``/{app-id}/subscriptions``), ``any``.
 """
 
 from __future__ import annotations
@@ -16,7 +26,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graph_sandbox.errors import GraphError, from_code
 
-Endpoint = Literal["messages", "media", "media_download", "media_upload", "any"]
+Endpoint = Literal[
+    "messages",
+    "media",
+    "media_download",
+    "media_upload",
+    "debug_token",
+    "oauth_access_token",
+    "subscribed_apps",
+    "phone_number",
+    "app_subscriptions",
+    "any",
+]
+Method = Literal["GET", "POST", "DELETE"]
 
 
 class FaultSpec(BaseModel):
@@ -32,6 +54,9 @@ class FaultSpec(BaseModel):
     corrupt: bool = False
     # Only calls for this recipient (messages) match: e.g. one user outside the window.
     to: str | None = None
+    method: Method | None = None
+    # Only calls on this object (phone number, WABA, app or media id in the path) match.
+    object_id: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> FaultSpec:
@@ -69,12 +94,18 @@ class Faults:
     def pending(self) -> list[dict[str, object]]:
         return [{**a.spec.model_dump(), "left": a.left} for a in self._armed]
 
-    def _take(self, endpoint: Endpoint, to: str | None) -> FaultSpec | None:
+    def _take(
+        self, endpoint: Endpoint, method: Method, object_id: str | None, to: str | None
+    ) -> FaultSpec | None:
         for armed in self._armed:
             spec = armed.spec
             if spec.endpoint not in (endpoint, "any"):
                 continue
             if spec.to is not None and spec.to != to:
+                continue
+            if spec.method is not None and spec.method != method:
+                continue
+            if spec.object_id is not None and spec.object_id != object_id:
                 continue
             armed.left -= 1
             if armed.left <= 0:
@@ -82,9 +113,16 @@ class Faults:
             return spec
         return None
 
-    async def trigger(self, endpoint: Endpoint, *, to: str | None = None) -> FaultSpec | None:
+    async def trigger(
+        self,
+        endpoint: Endpoint,
+        *,
+        method: Method,
+        object_id: str | None = None,
+        to: str | None = None,
+    ) -> FaultSpec | None:
         """Apply the first matching fault: stall, then raise its error if it has one."""
-        spec = self._take(endpoint, to)
+        spec = self._take(endpoint, method, object_id, to)
         if spec is None:
             return None
         if spec.delay_s:

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData, UploadFile
 
+from graph_sandbox.access import may_read_phone, phone_for_messaging
+from graph_sandbox.accounts import Principal
 from graph_sandbox.errors import (
     GraphError,
     invalid_parameter,
@@ -14,22 +16,23 @@ from graph_sandbox.errors import (
     unknown_object,
 )
 from graph_sandbox.media import SUPPORTED_TYPES, StoredMedia
-from graph_sandbox.state import Authorized, Sandbox, SandboxDep, Versioned
+from graph_sandbox.state import Authorized, PrincipalDep, Sandbox, SandboxDep, Versioned
 
 graph = APIRouter(dependencies=[Versioned, Authorized])
 lookaside = APIRouter(dependencies=[Authorized])
 
 
-def check_phone_number(sandbox: Sandbox, phone_number_id: str, method: str) -> None:
-    if phone_number_id != sandbox.config.phone_number_id:
-        raise unknown_object(phone_number_id, method)
-
-
-def _media_for(sandbox: Sandbox, media_id: str, request: Request) -> StoredMedia:
+def _media_for(
+    sandbox: Sandbox, principal: Principal, media_id: str, request: Request
+) -> StoredMedia:
     media = sandbox.media.get(media_id)
     # Optional ?phone_number_id= makes Meta check the media belongs to that number.
     owner = request.query_params.get("phone_number_id")
-    if media is None or (owner is not None and owner != media.phone_number_id):
+    if (
+        media is None
+        or (owner is not None and owner != media.phone_number_id)
+        or not may_read_phone(sandbox, principal, media.phone_number_id)
+    ):
         raise unknown_object(media_id, request.method)
     return media
 
@@ -75,39 +78,41 @@ async def _validate_upload(form: FormData) -> tuple[bytes, str, str | None]:
 
 @graph.post("/{version}/{phone_number_id}/media")
 async def upload_media(
-    phone_number_id: str, request: Request, sandbox: SandboxDep
+    phone_number_id: str, request: Request, sandbox: SandboxDep, principal: PrincipalDep
 ) -> dict[str, str]:
-    check_phone_number(sandbox, phone_number_id, "post")
-    await sandbox.faults.trigger("media_upload")
+    phone_for_messaging(sandbox, principal, phone_number_id, "post")
+    await sandbox.faults.trigger("media_upload", method="POST", object_id=phone_number_id)
     data, mime_type, filename = await read_upload(request)
     media = sandbox.media.add(data, mime_type, phone_number_id, filename)
     return {"id": media.id}
 
 
-@graph.get("/{version}/{media_id}")
 async def retrieve_media_url(
-    media_id: str, request: Request, sandbox: SandboxDep
+    media_id: str, request: Request, sandbox: Sandbox, principal: Principal
 ) -> dict[str, Any]:
-    await sandbox.faults.trigger("media")
-    media = _media_for(sandbox, media_id, request)
+    """``GET /{version}/{media-id}``; routed here by ``phone_numbers_api.get_node``."""
+    await sandbox.faults.trigger("media", method="GET", object_id=media_id)
+    media = _media_for(sandbox, principal, media_id, request)
     return media.metadata(sandbox.media.issue_url(media, sandbox.config.public_url))
 
 
 @graph.delete("/{version}/{media_id}")
-async def delete_media(media_id: str, request: Request, sandbox: SandboxDep) -> dict[str, bool]:
-    await sandbox.faults.trigger("media")
-    media = _media_for(sandbox, media_id, request)
+async def delete_media(
+    media_id: str, request: Request, sandbox: SandboxDep, principal: PrincipalDep
+) -> dict[str, bool]:
+    await sandbox.faults.trigger("media", method="DELETE", object_id=media_id)
+    media = _media_for(sandbox, principal, media_id, request)
     sandbox.media.delete(media.id)
     return {"success": True}
 
 
 @lookaside.get("/whatsapp_business/attachments/")
 async def download_media(
-    sandbox: SandboxDep, mid: str = "", hash: str = "", ext: str = ""
+    sandbox: SandboxDep, principal: PrincipalDep, mid: str = "", hash: str = "", ext: str = ""
 ) -> Response:
-    spec = await sandbox.faults.trigger("media_download")
+    spec = await sandbox.faults.trigger("media_download", method="GET")
     media = sandbox.media.resolve(mid, hash)
-    if media is None:
+    if media is None or not may_read_phone(sandbox, principal, media.phone_number_id):
         raise lookaside_not_found()
     data = media.data
     if spec is not None and spec.corrupt:

@@ -8,24 +8,26 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from graph_sandbox import messages
+from graph_sandbox.access import phone_for_messaging
 from graph_sandbox.errors import invalid_parameter
-from graph_sandbox.media_api import check_phone_number
-from graph_sandbox.state import Authorized, SandboxDep, Versioned
+from graph_sandbox.state import Authorized, PrincipalDep, SandboxDep, Versioned
 
 router = APIRouter(dependencies=[Versioned, Authorized])
 
 
 @router.post("/{version}/{phone_number_id}/messages")
 async def post_message(
-    phone_number_id: str, request: Request, sandbox: SandboxDep
+    phone_number_id: str, request: Request, sandbox: SandboxDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    check_phone_number(sandbox, phone_number_id, "post")
+    phone_for_messaging(sandbox, principal, phone_number_id, "post")
     try:
         body = json.loads(await request.body())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise invalid_parameter(f"The request body is not valid JSON: {exc}") from exc
     to = body.get("to") if isinstance(body, dict) else None
-    await sandbox.faults.trigger("messages", to=to if isinstance(to, str) else None)
+    await sandbox.faults.trigger(
+        "messages", method="POST", object_id=phone_number_id, to=to if isinstance(to, str) else None
+    )
     record = messages.validate(
         body,
         media=sandbox.media,

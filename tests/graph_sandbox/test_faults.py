@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.graph_sandbox.sandbox_support import JPEG, PHONE_ID, text, upload
+from graph_sandbox.state import Sandbox
+from tests.graph_sandbox.sandbox_support import (
+    APP_ID,
+    APP_SECRET,
+    APP_TOKEN,
+    JPEG,
+    PHONE_ID,
+    TOKEN,
+    WABA_ID,
+    add_channel,
+    bearer,
+    text,
+    upload,
+)
 from tests.graph_sandbox.sandbox_support import MESSAGES_URL as URL
 
 
@@ -101,7 +116,71 @@ async def test_invalid_fault_specs(graph: httpx.AsyncClient) -> None:
         {"endpoint": "nowhere"},
         {"count": 0},
         {"http_status": 200},
+        {"endpoint": "subscribed_apps", "method": "PATCH"},
     ):
         response = await graph.post("/sandbox/faults", json=spec)
         assert response.status_code == 400, spec
         assert response.json()["error"]["code"] == 100
+
+
+async def test_5xx_on_subscribed_apps_of_one_waba(
+    graph: httpx.AsyncClient, anonymous: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    channel = add_channel(sandbox, 1)
+    await fault(
+        graph, endpoint="subscribed_apps", method="POST", object_id=WABA_ID, http_status=503
+    )
+    # Another WABA, or another method on this one, does not use the fault up.
+    other = await anonymous.post(
+        f"/v25.0/{channel.waba_id}/subscribed_apps", headers=bearer(channel.token)
+    )
+    assert other.is_success
+    assert (await graph.get(f"/v25.0/{WABA_ID}/subscribed_apps")).is_success
+    failed = await graph.post(f"/v25.0/{WABA_ID}/subscribed_apps")
+    assert (failed.status_code, failed.json()["error"]["code"]) == (503, 1)
+    assert (await graph.get(f"/v25.0/{WABA_ID}/subscribed_apps")).json() == {"data": []}
+    assert (await graph.post(f"/v25.0/{WABA_ID}/subscribed_apps")).is_success
+
+
+async def test_rate_limits_on_debug_token_and_phone_number(graph: httpx.AsyncClient) -> None:
+    await fault(graph, endpoint="debug_token", http_status=429, code=4)
+    limited = await graph.get("/debug_token", params={"input_token": TOKEN})
+    assert (limited.status_code, limited.json()["error"]["code"]) == (429, 4)
+    assert limited.json()["error"]["message"] == "(#4) Application request limit reached"
+    assert (await graph.get("/debug_token", params={"input_token": TOKEN})).is_success
+
+    await fault(graph, endpoint="phone_number", code=80007, http_status=429)
+    response = await graph.get(f"/v25.0/{PHONE_ID}", params={"fields": "webhook_configuration"})
+    assert (response.status_code, response.json()["error"]["code"]) == (429, 80007)
+
+
+async def test_timeout_on_token_exchange(anonymous: httpx.AsyncClient) -> None:
+    await fault(anonymous, endpoint="oauth_access_token", delay_s=1)
+    params = {
+        "grant_type": "fb_exchange_token",
+        "client_id": APP_ID,
+        "client_secret": APP_SECRET,
+        "fb_exchange_token": TOKEN,
+    }
+    # The in-process transport has no socket timeouts: the client's deadline stands in.
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.1):
+            await anonymous.get("/oauth/access_token", params=params)
+    assert (await anonymous.get("/oauth/access_token", params=params)).is_success
+
+
+async def test_app_subscriptions_fault(anonymous: httpx.AsyncClient) -> None:
+    await fault(anonymous, endpoint="app_subscriptions", method="GET", code=2, count=2)
+    url = f"/v25.0/{APP_ID}/subscriptions"
+    for _ in range(2):
+        response = await anonymous.get(url, headers=bearer(APP_TOKEN))
+        assert (response.status_code, response.json()["error"]["code"]) == (503, 2)
+    assert (await anonymous.get(url, headers=bearer(APP_TOKEN))).is_success
+
+
+async def test_faults_fire_after_authentication(anonymous: httpx.AsyncClient) -> None:
+    await fault(anonymous, endpoint="subscribed_apps", http_status=500)
+    response = await anonymous.get(f"/v25.0/{WABA_ID}/subscribed_apps")
+    assert response.json()["error"]["code"] == 190
+    (pending,) = (await anonymous.get("/sandbox/faults")).json()["data"]
+    assert pending["left"] == 1
