@@ -15,10 +15,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway import jetstream
 from gateway.admin.endpoints import router as admin_router
+from gateway.channels import open_registry
 from gateway.contacts.endpoints import router as contacts_router
 from gateway.db import make_engine, make_sessionmaker, ping
 from gateway.errors import ApiError
-from gateway.metrics import WEBHOOK_REQUESTS, graph_call
+from gateway.metrics import WEBHOOK_REQUESTS, channel_registry_loaded, graph_call
 from gateway.settings import Settings
 from gateway.whatsapp.client import GraphClient
 from gateway.whatsapp.endpoints import router as webhook_router
@@ -35,31 +36,44 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     nc, js = await jetstream.connect(settings.nats_url, name="ibbase-gateway")
     await jetstream.ensure_streams(js, settings)
     app.state.nc, app.state.js = nc, js
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)) as http:
-        app.state.graph = GraphClient(
-            http,
-            settings.whatsapp_api_url,
-            settings.whatsapp_phone_id,
-            settings.whatsapp_access_token,
-            on_call=graph_call,
-        )
-        try:
+    try:
+        async with (
+            open_registry(
+                settings.channels_dir,
+                reload_s=settings.channels_reload_s,
+                on_reload=channel_registry_loaded,
+            ) as channels,
+            httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)) as http,
+        ):
+            app.state.channels = channels
+            app.state.graph = GraphClient(
+                http,
+                settings.whatsapp_api_url,
+                settings.whatsapp_phone_id,
+                settings.whatsapp_access_token,
+                on_call=graph_call,
+            )
             yield
-        finally:
-            await jetstream.close(nc)
-            engine.dispose()
+    finally:
+        app.state.channels = None
+        await jetstream.close(nc)
+        engine.dispose()
 
 
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="ibbase WhatsApp gateway", lifespan=lifespan)
     app.state.settings = settings
+    app.state.channels = None  # the lifespan opens the registry when one is configured
     app.include_router(webhook_router)
     app.include_router(admin_router)
     app.include_router(contacts_router)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        if request.url.path == WEBHOOK_PATH and request.method == "POST":
+        path = request.url.path
+        if request.method == "POST" and (
+            path == WEBHOOK_PATH or path.startswith(WEBHOOK_PATH + "/")
+        ):
             WEBHOOK_REQUESTS.labels(result=exc.code).inc()
         return JSONResponse(
             {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status_code

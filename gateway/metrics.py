@@ -7,10 +7,14 @@ read; it is exposed under exactly that name, mirroring the proper counters below
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from gateway.channels import ChannelRegistry
 
 WEBHOOK_REQUESTS = Counter("whatsapp_webhook_requests_total", "Webhook POSTs by result", ["result"])
 EVENTS_PUBLISHED = Counter(
@@ -46,6 +50,14 @@ STATUS_UPDATES = Counter(
     "Outbound status webhooks by status and effect",
     ["status", "effect"],
 )
+CHANNELS = Gauge("whatsapp_channel_registry_channels", "Channels loaded from the channel registry")
+CHANNEL_FILES_INVALID = Gauge(
+    "whatsapp_channel_registry_invalid_files", "Registry files skipped as invalid at the last load"
+)
+CHANNELS_LOADED_AT = Gauge(
+    "whatsapp_channel_registry_last_reload_timestamp_seconds",
+    "Unix time the channel registry was last (re)loaded",
+)
 
 
 class _LegacyTelegramCounter(Collector):
@@ -74,3 +86,10 @@ def record_message(msg_type: str, ok: bool) -> None:
 def graph_call(endpoint: str, outcome: str) -> None:
     """``on_call`` hook for the Graph API client."""
     GRAPH_CALLS.labels(endpoint=endpoint, outcome=outcome).inc()
+
+
+def channel_registry_loaded(registry: ChannelRegistry) -> None:
+    """``on_reload`` hook for the channel registry."""
+    CHANNELS.set(registry.count)
+    CHANNEL_FILES_INVALID.set(len(registry.invalid))
+    CHANNELS_LOADED_AT.set(registry.loaded_at or 0)

@@ -3,6 +3,7 @@ the environment. The WhatsApp variables keep the names ibbase users already know
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
@@ -35,6 +36,11 @@ class Settings(BaseSettings):
         SecretStr(""), validation_alias=_env("WHATSAPP_APP_SECRET")
     )
     admin_token: SecretStr = Field(SecretStr(""), validation_alias=_env("IBBASE_ADMIN_TOKEN"))
+    # The operator's channel registry, mounted as a directory (no subPath): one
+    # {namespace}.{name}.json per channel; re-read when it changes (polled every
+    # channels_reload_s). None: the single channel above only.
+    channels_dir: Path | None = None
+    channels_reload_s: float = Field(1.0, gt=0)
 
     database_url: str = Field("sqlite:///.run/ibbase.db", validation_alias=_env("DATABASE_URL"))
     nats_url: str = Field("nats://127.0.0.1:4222", validation_alias=_env("NATS_URL"))
@@ -74,6 +80,11 @@ class Settings(BaseSettings):
                 "admin_token",
             ):
                 value: SecretStr = getattr(self, name)
-                if value.get_secret_value().strip().lower() in PLACEHOLDERS:
+                secret = value.get_secret_value().strip()
+                # With a channel registry the single channel is optional: unset is fine,
+                # a placeholder is not.
+                if self.channels_dir is not None and name != "admin_token" and not secret:
+                    continue
+                if secret.lower() in PLACEHOLDERS:
                     raise ValueError(f"{name} must be set to a real secret when IBBASE_ENV=prod")
         return self

@@ -11,18 +11,25 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from gateway import jetstream
+from gateway.channels import open_registry
 from gateway.db import make_engine, make_sessionmaker
-from gateway.metrics import CONSUMER_PENDING, DEAD_LETTERS, REDELIVERIES, graph_call, record_message
+from gateway.metrics import (
+    CONSUMER_PENDING,
+    DEAD_LETTERS,
+    REDELIVERIES,
+    channel_registry_loaded,
+    graph_call,
+    record_message,
+)
 from gateway.ocr_client import OcrClient, OcrClientConfig
 from gateway.settings import Settings
-from gateway.whatsapp.client import GraphClient
 from gateway.whatsapp.errors import TokenInvalid
 from gateway.whatsapp.events import InboundEvent
+from gateway.whatsapp.graph_clients import GraphClients, UnknownChannel
 from gateway.whatsapp.tasks import handle_event
 from gateway.worker_context import WorkerContext
 from ocr_cluster.reader import CardReader
@@ -83,6 +90,13 @@ class Worker:
             return
         try:
             await handle_event(self.ctx, event, msg.in_progress)
+        except UnknownChannel as exc:
+            # No retry can help: the number is not ours (or its channel was removed).
+            log.error("event %s dead-lettered: %s", event.event_id, exc)
+            if event.kind == "message":
+                record_message(str(event.data.get("type")), ok=False)
+            await self.dead_letter(msg, str(exc))
+            return
         except Exception as exc:
             await self.retry_or_dead_letter(msg, event, deliveries, exc)
             return
@@ -154,25 +168,32 @@ async def run_worker(
     executor = ThreadPoolExecutor(
         max_workers=max(1, settings.worker_concurrency), thread_name_prefix="card-reader"
     )
+    graphs: GraphClients | None = None
     try:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0)) as http:
-            graph = GraphClient(
-                http,
-                settings.whatsapp_api_url,
-                settings.whatsapp_phone_id,
-                settings.whatsapp_access_token,
+        async with open_registry(
+            settings.channels_dir,
+            reload_s=settings.channels_reload_s,
+            on_reload=channel_registry_loaded,
+        ) as channels:
+            graphs = GraphClients(
+                api_url=settings.whatsapp_api_url,
+                phone_number_id=settings.whatsapp_phone_id,
+                access_token=settings.whatsapp_access_token,
+                registry=channels,
                 on_call=graph_call,
             )
             ctx = WorkerContext(
                 settings=settings,
                 sessions=make_sessionmaker(engine),
-                graph=graph,
+                graphs=graphs,
                 reader=reader,
                 js=js,
                 executor=executor,
             )
             await Worker(ctx).run(stop)
     finally:
+        if graphs is not None:
+            await graphs.aclose()
         executor.shutdown(wait=False, cancel_futures=True)
         if owned:
             reader.close()

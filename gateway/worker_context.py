@@ -1,4 +1,5 @@
-"""What the worker's tasks reach: settings, database, Graph API, the card reader, JetStream."""
+"""What the worker's tasks reach: settings, database, the Graph API of each channel, the card
+reader, JetStream."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from gateway.db import transaction
 from gateway.ocr_client import OcrClient
 from gateway.settings import Settings
 from gateway.whatsapp.client import GraphClient
+from gateway.whatsapp.graph_clients import GraphClients
 from ocr_cluster.reader import CardReader, CardResult
 
 T = TypeVar("T")
@@ -25,10 +27,14 @@ T = TypeVar("T")
 class WorkerContext:
     settings: Settings
     sessions: sessionmaker[Session]
-    graph: GraphClient
+    graphs: GraphClients
     reader: CardReader | OcrClient
     js: JetStreamContext
     executor: ThreadPoolExecutor
+
+    def graph_for(self, phone_number_id: str, channel_id: str = "") -> GraphClient:
+        """The Graph client of the channel that received an event (``UnknownChannel``)."""
+        return self.graphs.for_phone(phone_number_id, channel_id)
 
     async def db(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn`` in one committed transaction, off the event loop."""

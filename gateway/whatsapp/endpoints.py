@@ -1,5 +1,10 @@
 """Meta's webhook: the verification handshake and signed event delivery. Verify, publish,
-return — no business logic here."""
+return — no business logic here.
+
+Two routes of each: ``/webhook`` for the single channel of the ``WHATSAPP_*`` settings, and
+``/webhook/{channel_id}`` for the channels of the operator's registry, each checked with
+that channel's own tokens and app secret.
+"""
 
 from __future__ import annotations
 
@@ -9,36 +14,68 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from gateway.channels import ChannelEntry
 from gateway.deps import SettingsDep
-from gateway.errors import Forbidden, PayloadTooLarge, Unauthorized
+from gateway.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from gateway.metrics import WEBHOOK_REQUESTS
-from gateway.whatsapp.events import parse_body, split_envelope
+from gateway.settings import Settings
+from gateway.whatsapp.events import InboundEvent, parse_body, require_owner, split_envelope
 from gateway.whatsapp.service import publish_events
 from gateway.whatsapp.signature import verify_signature
 
 router = APIRouter(prefix="/api/whatsapp", tags=["whatsapp"])
 
+ModeQuery = Annotated[str | None, Query(alias="hub.mode")]
+TokenQuery = Annotated[str | None, Query(alias="hub.verify_token")]
+ChallengeQuery = Annotated[str | None, Query(alias="hub.challenge")]
 
-@router.get("/webhook", response_class=PlainTextResponse)
-async def verify_webhook(
-    settings: SettingsDep,
-    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
-    token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
-    challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+
+def get_channel(channel_id: str, request: Request) -> ChannelEntry:
+    registry = request.app.state.channels
+    entry = registry.get(channel_id) if registry is not None else None
+    if entry is None:
+        raise NotFound(f"no WhatsApp channel {channel_id[:253]!r} is served here")
+    return entry
+
+
+ChannelDep = Annotated[ChannelEntry, Depends(get_channel)]
+
+
+def _challenge(
+    mode: str | None, token: str | None, challenge: str | None, expected: list[str]
 ) -> PlainTextResponse:
-    expected = settings.whatsapp_verify_token.get_secret_value()
-    if (
-        mode != "subscribe"
-        or not token
-        or not expected
-        or challenge is None
-        or not hmac.compare_digest(token.encode(), expected.encode())
-    ):
+    """The raw challenge if ``token`` matches one of ``expected`` (all compared, in
+    constant time each), else ``Forbidden``."""
+    given = (token or "").encode()
+    matches = [hmac.compare_digest(given, e.encode()) for e in expected if e]
+    if mode != "subscribe" or not token or challenge is None or not any(matches):
         raise Forbidden("verification failed: wrong hub.mode or hub.verify_token")
     return PlainTextResponse(challenge)
 
 
-async def signed_body(request: Request, settings: SettingsDep) -> bytes:
+@router.get("/webhook", response_class=PlainTextResponse)
+async def verify_webhook(
+    settings: SettingsDep,
+    mode: ModeQuery = None,
+    token: TokenQuery = None,
+    challenge: ChallengeQuery = None,
+) -> PlainTextResponse:
+    return _challenge(mode, token, challenge, [settings.whatsapp_verify_token.get_secret_value()])
+
+
+@router.get("/webhook/{channel_id}", response_class=PlainTextResponse)
+async def verify_channel_webhook(
+    channel: ChannelDep,
+    mode: ModeQuery = None,
+    token: TokenQuery = None,
+    challenge: ChallengeQuery = None,
+) -> PlainTextResponse:
+    # During a rotation the previous token follows the current one: both verify.
+    expected = [t.get_secret_value() for t in channel.verify_tokens]
+    return _challenge(mode, token, challenge, expected)
+
+
+async def read_signed_body(request: Request, settings: Settings, app_secret: str) -> bytes:
     """The raw bytes, size-limited, with their signature checked before anything parses them."""
     header = request.headers.get("x-hub-signature-256")
     if not header:
@@ -53,15 +90,24 @@ async def signed_body(request: Request, settings: SettingsDep) -> bytes:
         if len(body) > limit:
             raise PayloadTooLarge(f"the body is larger than {limit} bytes")
     raw = bytes(body)
-    verify_signature(raw, header, settings.whatsapp_app_secret.get_secret_value())
+    verify_signature(raw, header, app_secret)
     return raw
 
 
-@router.post("/webhook")
-async def receive_webhook(
-    request: Request, settings: SettingsDep, raw: Annotated[bytes, Depends(signed_body)]
-) -> JSONResponse:
-    events = split_envelope(parse_body(raw))
+async def signed_body(request: Request, settings: SettingsDep) -> bytes:
+    return await read_signed_body(
+        request, settings, settings.whatsapp_app_secret.get_secret_value()
+    )
+
+
+async def channel_signed_body(
+    request: Request, settings: SettingsDep, channel: ChannelDep
+) -> bytes:
+    """Signed with this channel's app secret, and only that one."""
+    return await read_signed_body(request, settings, channel.app_secret.get_secret_value())
+
+
+async def _store(request: Request, settings: Settings, events: list[InboundEvent]) -> JSONResponse:
     await publish_events(
         request.app.state.js,
         events,
@@ -71,3 +117,27 @@ async def receive_webhook(
     )
     WEBHOOK_REQUESTS.labels(result="stored").inc()
     return JSONResponse({"status": "ok", "events": len(events)})
+
+
+@router.post("/webhook")
+async def receive_webhook(
+    request: Request, settings: SettingsDep, raw: Annotated[bytes, Depends(signed_body)]
+) -> JSONResponse:
+    return await _store(request, settings, split_envelope(parse_body(raw)))
+
+
+@router.post("/webhook/{channel_id}")
+async def receive_channel_webhook(
+    request: Request,
+    settings: SettingsDep,
+    channel: ChannelDep,
+    raw: Annotated[bytes, Depends(channel_signed_body)],
+) -> JSONResponse:
+    body = parse_body(raw)
+    events = split_envelope(body, channel_id=channel.id)
+    require_owner(
+        body,
+        phone_number_id=channel.phone_number_id,
+        business_account_id=channel.business_account_id,
+    )
+    return await _store(request, settings, events)

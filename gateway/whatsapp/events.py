@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, Forbidden
 
 _SUBJECT_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -32,24 +32,29 @@ class InboundEvent:
     display_phone_number: str = ""
     contacts: tuple[dict[str, Any], ...] = ()
     received_at: float = 0.0
+    # The registry channel whose webhook route received it; "" on the single-channel route.
+    channel_id: str = ""
 
     def subject(self, prefix: str) -> str:
         phone = _SUBJECT_SAFE.sub("_", self.phone_number_id) or "unknown"
         return f"{prefix}.{phone}.{self.kind}"
 
     def to_json(self) -> bytes:
+        fields: dict[str, Any] = {
+            "kind": self.kind,
+            "event_id": self.event_id,
+            "field": self.field,
+            "phone_number_id": self.phone_number_id,
+            "waba_id": self.waba_id,
+            "display_phone_number": self.display_phone_number,
+            "contacts": list(self.contacts),
+            "data": self.data,
+            "received_at": self.received_at,
+        }
+        if self.channel_id:  # single-channel events stay exactly as they were
+            fields["channel_id"] = self.channel_id
         return json.dumps(
-            {
-                "kind": self.kind,
-                "event_id": self.event_id,
-                "field": self.field,
-                "phone_number_id": self.phone_number_id,
-                "waba_id": self.waba_id,
-                "display_phone_number": self.display_phone_number,
-                "contacts": list(self.contacts),
-                "data": self.data,
-                "received_at": self.received_at,
-            },
+            fields,
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode()
@@ -67,6 +72,7 @@ class InboundEvent:
             contacts=tuple(d.get("contacts") or ()),
             data=d["data"],
             received_at=float(d.get("received_at") or 0),
+            channel_id=str(d.get("channel_id") or ""),
         )
 
 
@@ -93,7 +99,9 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def split_envelope(body: dict[str, Any], *, now: float | None = None) -> list[InboundEvent]:
+def split_envelope(
+    body: dict[str, Any], *, now: float | None = None, channel_id: str = ""
+) -> list[InboundEvent]:
     """All events of one webhook POST, or ``BadRequest`` if the envelope has the wrong shape."""
     if body.get("object") != "whatsapp_business_account":
         raise BadRequest('"object" must be "whatsapp_business_account"')
@@ -111,12 +119,41 @@ def split_envelope(body: dict[str, Any], *, now: float | None = None) -> list[In
             field = change.get("field")
             if not isinstance(field, str) or not isinstance(value, dict):
                 raise BadRequest(f'{where} needs a string "field" and an object "value"')
-            events.extend(_events_of_change(value, field, waba_id, received, where))
+            events.extend(_events_of_change(value, field, waba_id, received, where, channel_id))
     return events
 
 
+def require_owner(body: dict[str, Any], *, phone_number_id: str, business_account_id: str) -> None:
+    """``Forbidden`` unless every entry is for this WABA and every change that names a phone
+    number names this one. A valid signature only proves the app: channels of one Meta app
+    share its secret, so the ids in the payload must match the channel it was posted to.
+
+    Call after :func:`split_envelope`, which has checked the shape.
+    """
+    for i, entry in enumerate(body["entry"]):
+        waba_id = str(entry.get("id", ""))
+        if waba_id != business_account_id:
+            raise Forbidden(
+                f"entry[{i}].id {waba_id!r} is not this channel's WhatsApp business account"
+            )
+        for j, change in enumerate(entry.get("changes") or []):
+            metadata = change["value"].get("metadata")
+            if not isinstance(metadata, dict) or "phone_number_id" not in metadata:
+                continue
+            phone = str(metadata["phone_number_id"])
+            if phone != phone_number_id:
+                raise Forbidden(
+                    f"entry[{i}].changes[{j}] is for phone number id {phone!r}, not this channel's"
+                )
+
+
 def _events_of_change(
-    value: dict[str, Any], field: str, waba_id: str, received: float, where: str
+    value: dict[str, Any],
+    field: str,
+    waba_id: str,
+    received: float,
+    where: str,
+    channel_id: str,
 ) -> list[InboundEvent]:
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     common = {
@@ -125,6 +162,7 @@ def _events_of_change(
         "waba_id": waba_id,
         "field": field,
         "received_at": received,
+        "channel_id": channel_id,
     }
     if field != "messages":
         # Account, template and other webhooks: recorded as they are.

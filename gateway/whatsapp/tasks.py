@@ -20,6 +20,7 @@ from gateway.contacts.service import count_contacts, upsert_contact
 from gateway.metrics import CARD_READS, CARD_SECONDS, STATUS_UPDATES, record_message
 from gateway.models import CardImage, InboundMessage
 from gateway.whatsapp import replies
+from gateway.whatsapp.client import GraphClient
 from gateway.whatsapp.errors import GraphApiError, MediaError
 from gateway.whatsapp.events import InboundEvent
 from gateway.whatsapp.outbound import (
@@ -75,15 +76,18 @@ async def handle_message(
     if state == "done":
         log.info("message %s already handled; dropping the redelivery", msg_id)
         return
+    # The channel that received it answers it; UnknownChannel (final) before anything is stored.
+    graph = ctx.graph_for(event.phone_number_id, event.channel_id)
     if state is None:
-        plan = await make_plan(ctx, event, sender, msg_type, heartbeat)
+        plan = await make_plan(ctx, graph, event, sender, msg_type, heartbeat)
         await ctx.db(lambda s: commit_plan(s, ctx, event, sender, msg_type, plan))
         record_message(msg_type, ok=True)
-    await send_replies(ctx, msg_id, sender)
+    await send_replies(ctx, event, sender)
 
 
 async def make_plan(
     ctx: WorkerContext,
+    graph: GraphClient,
     event: InboundEvent,
     sender: Sender,
     msg_type: str,
@@ -114,7 +118,7 @@ async def make_plan(
     if msg_type == "image" or (
         msg_type == "document" and str(media.get("mime_type", "")).startswith("image/")
     ):
-        await read_card(ctx, msg, media, plan, lang, heartbeat)
+        await read_card(ctx, graph, msg, media, plan, lang, heartbeat)
         return plan
     if msg_type == "document":
         plan.replies.append(replies.NOT_AN_IMAGE[lang])
@@ -140,6 +144,7 @@ async def text_reply(ctx: WorkerContext, body: str, lang: str) -> str:
 
 async def read_card(
     ctx: WorkerContext,
+    graph: GraphClient,
     msg: dict[str, Any],
     media: dict[str, Any],
     plan: Plan,
@@ -148,14 +153,12 @@ async def read_card(
 ) -> None:
     started = time.perf_counter()
     try:
-        await ctx.graph.mark_read(msg["id"], typing=True)
+        await graph.mark_read(msg["id"], typing=True)
     except GraphApiError as exc:  # cosmetic: never worth failing the card for
         log.warning("mark-read failed for %s: %s", msg["id"], exc)
     media_id = str(media.get("id") or "")
     try:
-        data, info = await ctx.graph.download_media(
-            media_id, max_bytes=ctx.settings.max_media_bytes
-        )
+        data, info = await graph.download_media(media_id, max_bytes=ctx.settings.max_media_bytes)
     except MediaError as exc:
         if exc.retryable:
             raise
@@ -228,12 +231,15 @@ def commit_plan(
     plan_replies(session, msg["id"], sender.address, plan.replies, event.phone_number_id)
 
 
-async def send_replies(ctx: WorkerContext, msg_id: str, sender: Sender) -> None:
+async def send_replies(ctx: WorkerContext, event: InboundEvent, sender: Sender) -> None:
+    msg_id: str = event.data["id"]
     stale = timedelta(seconds=ctx.settings.ack_wait_s)
     claimed = await ctx.db(lambda s: claim_replies(s, msg_id, stale))
     for row in claimed:
         try:
-            wamid = await ctx.graph.send_text(
+            # From the number the row was planned for: the one that received the message.
+            graph = ctx.graph_for(row.phone_number_id or event.phone_number_id, event.channel_id)
+            wamid = await graph.send_text(
                 row.to_wa_id or sender.address,
                 row.body or "",
                 reply_to=msg_id,

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import BadRequest
-from gateway.whatsapp.events import InboundEvent, parse_body, split_envelope
+from gateway.errors import BadRequest, Forbidden
+from gateway.whatsapp.events import InboundEvent, parse_body, require_owner, split_envelope
 from graph_sandbox import webhooks as wh
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "whatsapp"
@@ -99,3 +99,31 @@ def test_malformed_json_is_a_clear_400(raw: bytes) -> None:
 def test_wrong_shapes_are_refused(body: dict) -> None:
     with pytest.raises(BadRequest):
         split_envelope(body)
+
+
+def test_events_of_a_registry_channel_carry_its_id_and_stay_readable_by_old_code() -> None:
+    (single,) = split_envelope(load("message_text"))
+    assert "channel_id" not in json.loads(single.to_json())  # unchanged format
+    (event,) = split_envelope(load("message_text"), channel_id="crm.sales-ru")
+    stored = json.loads(event.to_json())
+    assert stored["channel_id"] == "crm.sales-ru"
+    assert InboundEvent.from_json(event.to_json()) == event
+    assert event.subject("p") == single.subject("p")  # same subjects as before
+
+
+def test_require_owner_checks_every_entry_and_every_named_number() -> None:
+    phone, waba = "106540352242922", "102290129340398"
+    ok = wh.merge(
+        wh.envelope(phone, messages=[wh.text_message("79000000000", "a")], waba_id=waba),
+        wh.envelope(phone, statuses=[wh.status(wh.new_wamid(), "7900", "read")], waba_id=waba),
+    )
+    split_envelope(ok)
+    require_owner(ok, phone_number_id=phone, business_account_id=waba)
+    foreign_number = wh.merge(ok, wh.envelope("106540352242923", waba_id=waba))
+    foreign_waba = wh.merge(ok, wh.envelope(phone, waba_id="102290129340399"))
+    for body, problem in ((foreign_number, "phone number id"), (foreign_waba, "business account")):
+        split_envelope(body)
+        with pytest.raises(Forbidden, match=problem):
+            require_owner(body, phone_number_id=phone, business_account_id=waba)
+    no_metadata = {"object": "whatsapp_business_account", "entry": [{"id": waba, "changes": []}]}
+    require_owner(no_metadata, phone_number_id=phone, business_account_id=waba)

@@ -1,0 +1,289 @@
+"""The channel registry: which WhatsApp numbers this deployment serves, and with what secrets.
+
+The operator writes one entry per ``WhatsAppChannel`` resource into one Secret (key
+``{namespace}.{name}.json``); the gateway and the worker mount that Secret as a directory
+(without ``subPath``, so the kubelet swaps the files in place when a token rotates) and read
+it from there. This module is the one definition of an entry, used by both sides.
+
+An entry's ``verify_tokens`` list holds the current token first; during a rotation the
+previous one follows it, so Meta's verification requests succeed with either until the
+operator has re-registered the webhook and drops the old one.
+
+:class:`ChannelRegistry` reads such a directory and follows its changes by polling (a few
+``stat`` calls a second): environment variables are not updated on rotation, files are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_serializer
+
+log = logging.getLogger(__name__)
+
+CHANNEL_ID_RE = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?")
+WEBHOOK_PREFIX = "/api/whatsapp/webhook"
+
+
+def channel_id(namespace: str, name: str) -> str:
+    """``crm`` + ``sales-ru`` → ``crm.sales-ru``: unique in a cluster, safe in a URL path and
+    as a Secret key (namespaces cannot contain dots, so the split is unambiguous)."""
+    return f"{namespace}.{name}"
+
+
+def webhook_path(cid: str) -> str:
+    return f"{WEBHOOK_PREFIX}/{cid}"
+
+
+class ChannelEntry(BaseModel):
+    """One channel as the gateway and the worker see it. Secrets stay ``SecretStr`` in
+    memory and in ``repr``; :meth:`dump_json` is the one place that writes them out."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str = Field(pattern=CHANNEL_ID_RE.pattern)
+    namespace: str
+    name: str
+    phone_number_id: str = Field(pattern=r"^\d+$")
+    business_account_id: str = Field(pattern=r"^\d+$")
+    app_id: str = Field(pattern=r"^\d+$")
+    # Versioned base of the Graph API, e.g. https://graph.facebook.com/v25.0
+    graph_api_url: str
+    webhook_path: str
+    verify_tokens: list[SecretStr] = Field(min_length=1)
+    app_secret: SecretStr
+    access_token: SecretStr
+
+    @field_serializer("verify_tokens", when_used="json")
+    def _reveal_tokens(self, tokens: list[SecretStr]) -> list[str]:
+        return [t.get_secret_value() for t in tokens]
+
+    @field_serializer("app_secret", "access_token", when_used="json")
+    def _reveal(self, secret: SecretStr) -> str:
+        return secret.get_secret_value()
+
+    def dump_json(self) -> str:
+        """The file content the operator writes (secrets in clear: it goes into a Secret)."""
+        return self.model_dump_json()
+
+    @property
+    def key(self) -> str:
+        """The entry's file name in the registry Secret."""
+        return f"{self.id}.json"
+
+
+# --- the registry: the mounted Secret, read and kept fresh -------------------------------
+
+GRAPH_URL_RE = re.compile(r"^https?://[^/]+(/.*)?/v\d+\.\d+/?$")
+# (target of ``..data`` or None, sorted (file name, inode, mtime_ns, size) of the entries)
+Fingerprint = tuple[str | None, tuple[tuple[str, int, int, int], ...]]
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    by_id: Mapping[str, ChannelEntry]
+    by_phone: Mapping[str, ChannelEntry]
+
+
+class ChannelRegistry:
+    """The channels of one registry directory, re-read when the directory changes.
+
+    Works with the kubelet's layout (``{key} -> ..data/{key}``, ``..data -> ..2026_…``,
+    swapped atomically) and with plain files. Invalid files are logged by name with what is
+    wrong (never their content) and skipped. Lookups are lock-free: a reload builds a new
+    snapshot and swaps one reference, so a reader sees either the old or the new mapping.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        reload_s: float = 1.0,
+        on_reload: Callable[[ChannelRegistry], None] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.reload_s = reload_s
+        self._on_reload = on_reload
+        self._snapshot = _Snapshot({}, {})
+        self._fingerprint: Fingerprint | None = None
+        self._missing_reported = False
+        self.loaded_at: float | None = None  # Unix time of the last (re)load
+        self.invalid: tuple[str, ...] = ()  # files skipped at the last (re)load
+
+    # -- lookups ---------------------------------------------------------------------
+
+    def get(self, channel_id: str) -> ChannelEntry | None:
+        return self._snapshot.by_id.get(channel_id)
+
+    def by_phone(self, phone_number_id: str) -> ChannelEntry | None:
+        return self._snapshot.by_phone.get(phone_number_id)
+
+    @property
+    def channels(self) -> tuple[ChannelEntry, ...]:
+        return tuple(self._snapshot.by_id.values())
+
+    @property
+    def count(self) -> int:
+        return len(self._snapshot.by_id)
+
+    # -- loading ---------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Re-read the directory if it changed since the last read; True if it did.
+
+        Blocking (a few ``stat`` calls when nothing changed): run it off the event loop.
+        """
+        for _ in range(5):
+            before = self._fingerprint_now()
+            if before is None:
+                if not self._missing_reported:
+                    log.warning(
+                        "channel registry %s is not a readable directory; serving %d channels",
+                        self.directory,
+                        self.count,
+                    )
+                    self._missing_reported = True
+                return False
+            self._missing_reported = False
+            if before == self._fingerprint:
+                return False
+            snapshot, invalid = self._read(before)
+            # A swap in the middle of the read may have mixed old and new files: read again.
+            if self._fingerprint_now() == before:
+                self._swap(snapshot, invalid, before)
+                return True
+        log.warning("channel registry %s kept changing while read; retrying later", self.directory)
+        return False
+
+    async def watch(self) -> None:
+        """Poll every ``reload_s`` seconds until cancelled; never dies of a bad read."""
+        while True:
+            await asyncio.sleep(self.reload_s)
+            try:
+                await asyncio.to_thread(self.refresh)
+            except Exception:  # keep serving the last good mapping
+                log.exception("channel registry %s: reload failed", self.directory)
+
+    @asynccontextmanager
+    async def watching(self) -> AsyncIterator[ChannelRegistry]:
+        """Load now, then keep reloading in a task that ends with the block."""
+        await asyncio.to_thread(self.refresh)
+        task = asyncio.create_task(self.watch(), name=f"channel-registry {self.directory}")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            await asyncio.wait([task])
+
+    def _fingerprint_now(self) -> Fingerprint | None:
+        try:
+            data = os.readlink(self.directory / "..data")
+        except OSError:
+            data = None  # plain files, not a kubelet mount
+        files = []
+        try:
+            with os.scandir(self.directory) as entries:
+                for item in entries:
+                    if item.name.startswith(".") or not item.name.endswith(".json"):
+                        continue
+                    try:
+                        st = os.stat(item.path)  # follows the kubelet's symlinks
+                    except OSError:
+                        continue  # dangling during a swap: the next poll sees the new state
+                    files.append((item.name, st.st_ino, st.st_mtime_ns, st.st_size))
+        except OSError:
+            return None
+        return data, tuple(sorted(files))
+
+    def _read(self, fingerprint: Fingerprint) -> tuple[_Snapshot, list[str]]:
+        by_id: dict[str, ChannelEntry] = {}
+        by_phone: dict[str, ChannelEntry] = {}
+        invalid: list[str] = []
+        for name, *_ in fingerprint[1]:
+            try:
+                raw = (self.directory / name).read_bytes()
+            except OSError as exc:
+                log.error("channel registry: cannot read %s (%s); skipped", name, exc.strerror)
+                invalid.append(name)
+                continue
+            try:
+                entry = ChannelEntry.model_validate_json(raw)
+            except ValidationError as exc:
+                log.error(
+                    "channel registry: %s is not a valid channel, skipped: %s", name, _why(exc)
+                )
+                invalid.append(name)
+                continue
+            problem = _conflict(entry, by_id, by_phone)
+            if problem:
+                log.error("channel registry: %s skipped: %s", name, problem)
+                invalid.append(name)
+                continue
+            by_id[entry.id] = entry
+            by_phone[entry.phone_number_id] = entry
+        return _Snapshot(by_id, by_phone), invalid
+
+    def _swap(self, snapshot: _Snapshot, invalid: list[str], fingerprint: Fingerprint) -> None:
+        previous = set(self._snapshot.by_id)
+        self._snapshot = snapshot
+        self._fingerprint = fingerprint
+        self.invalid = tuple(invalid)
+        self.loaded_at = time.time()
+        current = set(snapshot.by_id)
+        log.info(
+            "channel registry %s: %d channels (added %s, removed %s, %d invalid files)",
+            self.directory,
+            len(current),
+            sorted(current - previous) or "none",
+            sorted(previous - current) or "none",
+            len(invalid),
+        )
+        if self._on_reload is not None:
+            try:
+                self._on_reload(self)
+            except Exception:  # metrics must never break a reload
+                log.exception("channel registry on_reload hook failed")
+
+
+def _why(exc: ValidationError) -> str:
+    """What is wrong, by field: never the input (it holds the secrets)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}"
+        for e in exc.errors(include_url=False, include_input=False, include_context=False)
+    )
+
+
+def _conflict(
+    entry: ChannelEntry, by_id: Mapping[str, ChannelEntry], by_phone: Mapping[str, ChannelEntry]
+) -> str | None:
+    if not GRAPH_URL_RE.match(entry.graph_api_url):
+        return "graph_api_url must be an http(s) URL ending with a pinned version (/v25.0)"
+    if entry.id in by_id:
+        return f"channel id {entry.id} is already defined by another file"
+    if entry.phone_number_id in by_phone:
+        other = by_phone[entry.phone_number_id].id
+        return f"phone_number_id {entry.phone_number_id} is already served by channel {other}"
+    return None
+
+
+@asynccontextmanager
+async def open_registry(
+    directory: str | os.PathLike[str] | None,
+    *,
+    reload_s: float = 1.0,
+    on_reload: Callable[[ChannelRegistry], None] | None = None,
+) -> AsyncIterator[ChannelRegistry | None]:
+    """A watched registry for the block, or None when no directory is configured."""
+    if directory is None:
+        yield None
+        return
+    async with ChannelRegistry(directory, reload_s=reload_s, on_reload=on_reload).watching() as r:
+        yield r

@@ -1,0 +1,115 @@
+"""Which Graph API client speaks for which phone number.
+
+An event is answered through the channel whose number received it: the registry channel
+with that ``phone_number_id`` (its ``graph_api_url`` and ``access_token``, the token re-read
+from the registry at every call so that a rotated one is used at once), else the single
+channel of the ``WHATSAPP_*`` settings when the number is that one. Any other number has
+no client: :class:`UnknownChannel`, which the worker treats as final.
+
+One ``GraphClient`` per channel, kept while the channel's URL and number stay the same, and
+one HTTP connection pool per Graph origin, shared by the channels that use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import SecretStr
+
+from gateway.channels import ChannelEntry, ChannelRegistry
+from gateway.whatsapp.client import GraphClient
+
+
+class UnknownChannel(Exception):
+    """No channel of this deployment serves the phone number an event arrived on."""
+
+    def __init__(self, phone_number_id: str):
+        super().__init__(
+            f"no channel serves phone number id {phone_number_id!r}: it is neither in the "
+            "channel registry nor the configured WHATSAPP_PHONE_ID"
+        )
+        self.phone_number_id = phone_number_id
+
+
+class GraphClients:
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        phone_number_id: str,
+        access_token: SecretStr | Callable[[], SecretStr],
+        registry: ChannelRegistry | None = None,
+        timeout: httpx.Timeout | None = None,
+        on_call: Callable[[str, str], None] | None = None,
+    ) -> None:
+        """``api_url``, ``phone_number_id`` and ``access_token``: the single channel."""
+        self._registry = registry
+        self._timeout = timeout or httpx.Timeout(20.0, connect=5.0)
+        self._on_call = on_call
+        self._pools: dict[str, httpx.AsyncClient] = {}
+        self._channels: dict[str, tuple[tuple[str, str], GraphClient]] = {}
+        self._single_phone = phone_number_id
+        # Built now so that a bad WHATSAPP_API_URL stops the process at start-up.
+        self.single = GraphClient(
+            self._pool(api_url), api_url, phone_number_id, access_token, on_call=on_call
+        )
+
+    def for_phone(self, phone_number_id: str, channel_id: str = "") -> GraphClient:
+        """The client for the number an event arrived on (``UnknownChannel`` if none).
+
+        ``channel_id`` (the route that received the event) is used only when the event
+        names no number; events without either go to the single channel, as they always did.
+        """
+        registry = self._registry
+        if registry is not None:
+            entry = registry.by_phone(phone_number_id) if phone_number_id else None
+            if entry is None and not phone_number_id and channel_id:
+                entry = registry.get(channel_id)
+            if entry is not None:
+                return self._for_channel(entry)
+        if not phone_number_id or phone_number_id == self._single_phone:
+            return self.single
+        raise UnknownChannel(phone_number_id)
+
+    async def aclose(self) -> None:
+        for pool in self._pools.values():
+            await pool.aclose()
+        self._pools.clear()
+        self._channels.clear()
+
+    def _for_channel(self, entry: ChannelEntry) -> GraphClient:
+        shape = (entry.graph_api_url, entry.phone_number_id)
+        known = self._channels.get(entry.id)
+        if known is not None and known[0] == shape:
+            return known[1]
+        client = GraphClient(
+            self._pool(entry.graph_api_url),
+            entry.graph_api_url,
+            entry.phone_number_id,
+            self._token_of(entry),
+            on_call=self._on_call,
+        )
+        self._channels[entry.id] = (shape, client)
+        return client
+
+    def _token_of(self, entry: ChannelEntry) -> Callable[[], SecretStr]:
+        registry, cid, last = self._registry, entry.id, [entry.access_token]
+
+        def token() -> SecretStr:
+            # The registry's current token; the last one seen if the channel just left it.
+            current = registry.get(cid) if registry is not None else None
+            if current is not None:
+                last[0] = current.access_token
+            return last[0]
+
+        return token
+
+    def _pool(self, api_url: str) -> httpx.AsyncClient:
+        parts = urlsplit(api_url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        pool = self._pools.get(origin)
+        if pool is None:
+            pool = self._pools[origin] = httpx.AsyncClient(timeout=self._timeout)
+        return pool
