@@ -78,6 +78,33 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _operator(args: argparse.Namespace) -> int:
+    import os
+
+    from gateway.log_config import configure_logging
+    from ibbase_operator.kube import KubeConfig
+    from ibbase_operator.main import run
+    from ibbase_operator.settings import OperatorSettings
+
+    configure_logging("operator")
+    settings = OperatorSettings()
+    if args.all_namespaces:
+        settings = settings.model_copy(update={"namespaces": []})
+    elif args.namespace:
+        settings = settings.model_copy(update={"namespaces": args.namespace})
+    kube = KubeConfig.load(args.kubeconfig or os.environ.get("KUBECONFIG"))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run(settings, kube, stop_flag=stop)
+
+    asyncio.run(main())
+    return 0
+
+
 def _scan(args: argparse.Namespace) -> int:
     from ocr_cluster.scan import main
 
@@ -119,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081)
     p.set_defaults(func=_sandbox)
+    p = sub.add_parser("operator", help="the WhatsAppChannel operator (kopf)")
+    p.add_argument("-n", "--namespace", action="append", help="watch this namespace (repeatable)")
+    p.add_argument("-A", "--all-namespaces", action="store_true", help="watch every namespace")
+    p.add_argument("--kubeconfig", default=None, help="default: $KUBECONFIG, else in-cluster")
+    p.set_defaults(func=_operator)
     p = sub.add_parser("scan", help="read business-card images")
     p.add_argument("paths", nargs="+")
     p.add_argument("--json", action="store_true", help="one JSON line per image")

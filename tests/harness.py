@@ -4,6 +4,7 @@ gateway), the worker as a task on the test's loop or as a separate process."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -23,8 +24,10 @@ from ibbase.nats_server import free_port
 class ServerThread:
     """A uvicorn server on a free port in its own thread (and its own event loop)."""
 
-    def __init__(self, app: Any, port: int | None = None):
+    def __init__(self, app: Any, port: int | None = None, *, tls: tuple[str, str] | None = None):
         self.port = port or free_port()
+        self.scheme = "https" if tls else "http"
+        certfile, keyfile = tls or (None, None)
         self.server = uvicorn.Server(
             uvicorn.Config(
                 app,
@@ -33,13 +36,15 @@ class ServerThread:
                 log_config=None,
                 access_log=False,
                 lifespan="on",
+                ssl_certfile=certfile,
+                ssl_keyfile=keyfile,
             )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> ServerThread:
         self.thread.start()
@@ -160,3 +165,22 @@ async def sandbox_messages(
     response = await http.get(f"{sandbox_url}/sandbox/messages", params=params)
     response.raise_for_status()
     return list(response.json()["data"])
+
+
+class Background:
+    """A test helper that runs ``_run()`` as a task on the test's loop until ``stop()``."""
+
+    _task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Any:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

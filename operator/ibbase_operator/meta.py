@@ -1,0 +1,274 @@
+"""Meta's Graph API as the operator uses it: token checks and refreshes, webhook
+subscriptions and callback overrides. Every call is versioned; no token is ever put into an
+error message or a log line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from gateway.whatsapp import errors as meta_errors
+
+# The worker's classification of Meta's codes (gateway/whatsapp/errors.py), plus the
+# app- and user-level call limits that management endpoints answer with (17, 32, 613)
+# and the application limit (341).
+RATE_LIMIT_CODES = meta_errors.RATE_LIMIT_CODES | {17, 32, 613}
+TRANSIENT_CODES = meta_errors.TRANSIENT_CODES | RATE_LIMIT_CODES | {341}
+# 2200: Meta could not verify the callback. We probe it ourselves first, so this is a path
+# or DNS problem between Meta and the ingress that may well clear: retried, with backoff.
+CALLBACK_VERIFICATION_FAILED = 2200
+
+
+@dataclass(frozen=True)
+class MetaError(Exception):
+    """What Meta answered (or that it did not answer at all: ``http_status`` None)."""
+
+    http_status: int | None
+    code: int | None
+    subcode: int | None
+    message: str
+    retry_after_s: float | None = None
+
+    def __str__(self) -> str:
+        where = f"HTTP {self.http_status}" if self.http_status else "no answer"
+        code = f" code {self.code}" if self.code is not None else ""
+        sub = f"/{self.subcode}" if self.subcode else ""
+        return f"Meta {where}{code}{sub}: {self.message}"
+
+    @property
+    def temporary(self) -> bool:
+        if self.http_status is None or self.http_status >= 500 or self.http_status == 429:
+            return True
+        return self.code in TRANSIENT_CODES or self.code == CALLBACK_VERIFICATION_FAILED
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.http_status == 429 or self.code in RATE_LIMIT_CODES
+
+    @property
+    def reason(self) -> str:
+        """A CamelCase condition reason for this failure."""
+        if self.rate_limited:
+            return "MetaRateLimited"
+        if self.code == CALLBACK_VERIFICATION_FAILED:
+            return "CallbackVerificationFailed"
+        if self.temporary:
+            return "MetaUnavailable"
+        if self.code == 190:
+            return "TokenInvalid"
+        if self.code in (10, 200) or (self.code is not None and 200 <= self.code < 300):
+            return "PermissionDenied"
+        if self.code == 100:
+            return "InvalidObject"
+        return "MetaRejected"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    is_valid: bool
+    expires_at: int  # unix seconds; 0 = never expires
+    error: str | None = None
+    error_subcode: int | None = None
+
+    @property
+    def expired(self) -> bool:
+        return self.error_subcode == 463
+
+
+def appsecret_proof(app_secret: str, access_token: str) -> str:
+    return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
+
+
+class MetaAdmin:
+    def __init__(self, graph_url: str, *, timeout_s: float = 15.0) -> None:
+        self._http = httpx.AsyncClient(base_url=graph_url.rstrip("/"), timeout=timeout_s)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        app_secret: str | None = None,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> dict[str, Any]:
+        query = dict(params or {})
+        if app_secret and "|" not in token:
+            query["appsecret_proof"] = appsecret_proof(app_secret, token)
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            response = await self._http.request(
+                method, path, params=query, json=json, headers=headers
+            )
+        except httpx.TimeoutException:
+            raise MetaError(None, None, None, f"{method} {path} timed out") from None
+        except httpx.TransportError as exc:
+            raise MetaError(None, None, None, f"{method} {path}: {type(exc).__name__}") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code >= 400 or "error" in body:
+            error = body.get("error") or {}
+            retry_after = response.headers.get("retry-after")
+            raise MetaError(
+                response.status_code,
+                error.get("code"),
+                error.get("error_subcode"),
+                str(error.get("message") or response.reason_phrase)[:300],
+                float(retry_after) if retry_after and retry_after.isdigit() else None,
+            )
+        result: dict[str, Any] = body
+        return result
+
+    # Tokens -----------------------------------------------------------------------------
+
+    async def debug_token(
+        self, version: str, app_id: str, app_secret: str, token: str
+    ) -> TokenInfo:
+        body = await self._call(
+            "GET",
+            f"/{version}/debug_token",
+            f"{app_id}|{app_secret}",
+            params={"input_token": token},
+        )
+        data = body.get("data", {})
+        error = data.get("error") or {}
+        return TokenInfo(
+            is_valid=bool(data.get("is_valid")),
+            expires_at=int(data.get("expires_at") or 0),
+            error=error.get("message"),
+            error_subcode=error.get("subcode") or error.get("error_subcode"),
+        )
+
+    async def exchange_token(
+        self, version: str, app_id: str, app_secret: str, token: str
+    ) -> tuple[str, int]:
+        """A fresh 60-day token for a still-valid one: (token, expires_in seconds)."""
+        body = await self._call(
+            "GET",
+            f"/{version}/oauth/access_token",
+            f"{app_id}|{app_secret}",
+            params={
+                "grant_type": "fb_exchange_token",
+                "client_id": app_id,
+                "client_secret": app_secret,
+                "fb_exchange_token": token,
+            },
+        )
+        return str(body["access_token"]), int(body.get("expires_in") or 0)
+
+    # Webhooks ---------------------------------------------------------------------------
+
+    async def waba_subscriptions(
+        self, version: str, waba_id: str, token: str, app_secret: str
+    ) -> list[dict[str, Any]]:
+        body = await self._call(
+            "GET", f"/{version}/{waba_id}/subscribed_apps", token, app_secret=app_secret
+        )
+        data: list[dict[str, Any]] = body.get("data", [])
+        return data
+
+    async def subscribe_waba(
+        self,
+        version: str,
+        waba_id: str,
+        token: str,
+        app_secret: str,
+        *,
+        override_callback_uri: str | None = None,
+        verify_token: str | None = None,
+    ) -> None:
+        payload: dict[str, str] = {}
+        if override_callback_uri:
+            payload = {"override_callback_uri": override_callback_uri}
+            payload["verify_token"] = verify_token or ""
+        await self._call(
+            "POST",
+            f"/{version}/{waba_id}/subscribed_apps",
+            token,
+            app_secret=app_secret,
+            json=payload or None,
+        )
+
+    async def unsubscribe_waba(
+        self, version: str, waba_id: str, token: str, app_secret: str
+    ) -> None:
+        await self._call(
+            "DELETE", f"/{version}/{waba_id}/subscribed_apps", token, app_secret=app_secret
+        )
+
+    async def phone_webhook(
+        self, version: str, phone_id: str, token: str, app_secret: str
+    ) -> dict[str, Any]:
+        body = await self._call(
+            "GET",
+            f"/{version}/{phone_id}",
+            token,
+            app_secret=app_secret,
+            params={"fields": "webhook_configuration"},
+        )
+        config: dict[str, Any] = body.get("webhook_configuration", {})
+        return config
+
+    async def set_phone_override(
+        self,
+        version: str,
+        phone_id: str,
+        token: str,
+        app_secret: str,
+        uri: str,
+        verify_token: str,
+    ) -> None:
+        """Set (or with ``uri=""`` delete) the phone number's callback override."""
+        config = {"override_callback_uri": uri}
+        if uri:
+            config["verify_token"] = verify_token
+        await self._call(
+            "POST",
+            f"/{version}/{phone_id}",
+            token,
+            app_secret=app_secret,
+            json={"webhook_configuration": config},
+        )
+
+    async def app_subscriptions(
+        self, version: str, app_id: str, app_secret: str
+    ) -> list[dict[str, Any]]:
+        body = await self._call(
+            "GET", f"/{version}/{app_id}/subscriptions", f"{app_id}|{app_secret}"
+        )
+        data: list[dict[str, Any]] = body.get("data", [])
+        return data
+
+    async def subscribe_app(
+        self, version: str, app_id: str, app_secret: str, callback_url: str, verify_token: str
+    ) -> None:
+        await self._call(
+            "POST",
+            f"/{version}/{app_id}/subscriptions",
+            f"{app_id}|{app_secret}",
+            json={
+                "object": "whatsapp_business_account",
+                "callback_url": callback_url,
+                "verify_token": verify_token,
+                "fields": "messages",
+            },
+        )
+
+    async def unsubscribe_app(self, version: str, app_id: str, app_secret: str) -> None:
+        await self._call(
+            "DELETE",
+            f"/{version}/{app_id}/subscriptions",
+            f"{app_id}|{app_secret}",
+            params={"object": "whatsapp_business_account"},
+        )
