@@ -1,5 +1,5 @@
 # Thin targets named for what a person wants. Each one does its own set-up.
-.PHONY: install run demo test lint bench clean
+.PHONY: install run demo test lint bench clean chart
 
 VENV := .venv/bin
 CARD ?=
@@ -19,6 +19,11 @@ test: install
 lint: install
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
+
+chart: install
+	@bash scripts/install_helm.sh
+	.tools/helm/helm lint --strict charts/ibbase
+	$(VENV)/python -m pytest tests/chart
 
 bench: install
 	$(VENV)/python bench/webhook_ingest.py

@@ -1,0 +1,227 @@
+{{/* Names ------------------------------------------------------------------------------- */}}
+
+{{- define "ibbase.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The release's base name; component objects append "-<component>". */}}
+{{- define "ibbase.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* (dict "ctx" $ "component" "gateway") -> "<fullname>-gateway" */}}
+{{- define "ibbase.componentName" -}}
+{{- printf "%s-%s" (include "ibbase.fullname" .ctx) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "ibbase.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The operator's channel registry Secret, mounted by the gateway and the worker. */}}
+{{- define "ibbase.registrySecret" -}}
+{{- printf "%s-channels" (include "ibbase.fullname" .) }}
+{{- end }}
+
+{{- define "ibbase.operatorServiceAccount" -}}
+{{- include "ibbase.componentName" (dict "ctx" . "component" "operator") }}
+{{- end }}
+
+{{/* Labels ------------------------------------------------------------------------------ */}}
+
+{{/* Every pod of the release (the default-deny NetworkPolicy selects these). */}}
+{{- define "ibbase.instanceLabels" -}}
+app.kubernetes.io/name: {{ include "ibbase.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Selector labels of one component: never the chart version, which changes. */}}
+{{- define "ibbase.selectorLabels" -}}
+{{ include "ibbase.instanceLabels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "ibbase.labels" -}}
+helm.sh/chart: {{ include "ibbase.chart" .ctx }}
+{{ include "ibbase.selectorLabels" . }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+app.kubernetes.io/part-of: ibbase
+{{- end }}
+
+{{/* Images ------------------------------------------------------------------------------ */}}
+
+{{/* (dict "image" .Values.image "ctx" $) -> repository:tag or repository@digest */}}
+{{- define "ibbase.imageRef" -}}
+{{- if .image.digest }}
+{{- printf "%s@%s" .image.repository .image.digest }}
+{{- else }}
+{{- printf "%s:%s" .image.repository (default .ctx.Chart.AppVersion .image.tag) }}
+{{- end }}
+{{- end }}
+
+{{- define "ibbase.image" -}}
+{{- include "ibbase.imageRef" (dict "image" .Values.image "ctx" .) }}
+{{- end }}
+
+{{/* The Ray pods' image: ocr.image, or the app image when its repository is empty. */}}
+{{- define "ibbase.ocrImage" -}}
+{{- if .Values.ocr.image.repository }}
+{{- include "ibbase.imageRef" (dict "image" (mergeOverwrite (dict "digest" "") .Values.ocr.image) "ctx" .) }}
+{{- else }}
+{{- include "ibbase.image" . }}
+{{- end }}
+{{- end }}
+
+{{/* Connections -------------------------------------------------------------------------- */}}
+
+{{- define "ibbase.natsUrl" -}}
+{{- if and .Values.nats.url .Values.nats.bundled.enabled }}
+{{- fail "nats: set either nats.url (external) or nats.bundled.enabled=true, not both" }}
+{{- else if .Values.nats.url }}
+{{- .Values.nats.url }}
+{{- else if .Values.nats.bundled.enabled }}
+{{- printf "nats://%s:4222" (include "ibbase.componentName" (dict "ctx" . "component" "nats")) }}
+{{- else }}
+{{- fail "nats: set nats.url (an external JetStream server) or nats.bundled.enabled=true" }}
+{{- end }}
+{{- end }}
+
+{{/* Port of an external NATS URL, for the egress rule (the first server of a list). */}}
+{{- define "ibbase.natsExternalPort" -}}
+{{- $first := first (splitList "," .Values.nats.url) | trim }}
+{{- $port := (urlParse $first).host | regexFind ":[0-9]+$" | trimPrefix ":" }}
+{{- default "4222" $port }}
+{{- end }}
+
+{{- define "ibbase.databaseSecret" -}}
+{{- default (printf "%s-database" (include "ibbase.fullname" .)) .Values.postgresql.existingSecret }}
+{{- end }}
+
+{{- define "ibbase.adminSecret" -}}
+{{- default (printf "%s-admin" (include "ibbase.fullname" .)) .Values.adminToken.existingSecret }}
+{{- end }}
+
+{{/* The Serve service KubeRay makes for the RayService: "<rayservice>-serve-svc". */}}
+{{- define "ibbase.ocrUrl" -}}
+{{- printf "http://%s-serve-svc.%s.svc:%d" (include "ibbase.componentName" (dict "ctx" . "component" "ocr")) .Release.Namespace (int .Values.ocr.servePort) }}
+{{- end }}
+
+{{- define "ibbase.gatewayUrl" -}}
+{{- printf "http://%s.%s.svc:%d" (include "ibbase.componentName" (dict "ctx" . "component" "gateway")) .Release.Namespace (int .Values.gateway.service.port) }}
+{{- end }}
+
+{{/* Pod pieces --------------------------------------------------------------------------- */}}
+
+{{- define "ibbase.podSecurityContext" -}}
+{{- toYaml .Values.podSecurityContext }}
+{{- end }}
+
+{{- define "ibbase.containerSecurityContext" -}}
+{{- toYaml .Values.containerSecurityContext }}
+{{- end }}
+
+{{- define "ibbase.imagePullSecrets" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* Environment of the gateway and the worker: no secret value ever, only references. */}}
+{{- define "ibbase.appEnv" -}}
+- name: IBBASE_ENV
+  value: {{ .Values.environment | quote }}
+- name: IBBASE_HOST
+  value: "0.0.0.0"
+- name: NATS_URL
+  value: {{ include "ibbase.natsUrl" . | quote }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ibbase.databaseSecret" . }}
+      key: {{ .Values.postgresql.urlKey }}
+- name: IBBASE_ADMIN_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ibbase.adminSecret" . }}
+      key: {{ .Values.adminToken.key }}
+- name: IBBASE_CHANNELS_DIR
+  value: /etc/ibbase/channels
+- name: WHATSAPP_API_URL
+  value: {{ .Values.whatsapp.apiUrl | quote }}
+{{- with .Values.whatsapp.existingSecret }}
+- name: WHATSAPP_PHONE_ID
+  value: {{ required "whatsapp.phoneNumberId is needed with whatsapp.existingSecret" $.Values.whatsapp.phoneNumberId | quote }}
+- name: WHATSAPP_ACCESS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.whatsapp.accessTokenKey }}
+- name: WHATSAPP_APP_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.whatsapp.appSecretKey }}
+- name: WHATSAPP_VERIFY_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.whatsapp.verifyTokenKey }}
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The channel registry, mounted as a directory (no subPath) so that the kubelet's atomic
+     swap reaches running pods; optional, as the operator creates it with the first channel. */}}
+{{- define "ibbase.channelsVolume" -}}
+- name: channels
+  secret:
+    secretName: {{ include "ibbase.registrySecret" . }}
+    optional: true
+    defaultMode: 0440
+{{- end }}
+
+{{- define "ibbase.channelsMount" -}}
+- name: channels
+  mountPath: /etc/ibbase/channels
+  readOnly: true
+{{- end }}
+
+{{- define "ibbase.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 256Mi
+{{- end }}
+
+{{- define "ibbase.tmpMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end }}
+
+{{/* nodeSelector / tolerations / affinity of a component block. */}}
+{{- define "ibbase.scheduling" -}}
+{{- with .nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}

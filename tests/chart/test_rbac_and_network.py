@@ -1,0 +1,239 @@
+"""The operator's RBAC is exactly the least privilege it needs; NetworkPolicies deny ingress
+to every pod of the release and open only the paths the components use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.chart.chart import (
+    FULLNAME,
+    NAMESPACE,
+    NEWEST_KUBE,
+    VARIANTS,
+    find,
+    kinds,
+    pod_templates,
+    render,
+)
+
+SA = {"kind": "ServiceAccount", "name": f"{FULLNAME}-operator", "namespace": NAMESPACE}
+CRDS = {
+    "apiGroups": ["apiextensions.k8s.io"],
+    "resources": ["customresourcedefinitions"],
+    "verbs": ["get", "list", "watch"],
+}
+NAMESPACES = {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]}
+CHANNEL_RULES = [
+    {
+        "apiGroups": ["ibbase.io"],
+        "resources": ["whatsappchannels"],
+        "verbs": ["get", "list", "watch", "patch", "update"],
+    },
+    {
+        "apiGroups": ["ibbase.io"],
+        "resources": ["whatsappchannels/status"],
+        "verbs": ["get", "patch", "update"],
+    },
+    {
+        "apiGroups": [""],
+        "resources": ["secrets"],
+        "verbs": ["get", "list", "watch", "create", "patch", "delete"],
+    },
+    {
+        "apiGroups": ["networking.k8s.io"],
+        "resources": ["ingresses"],
+        "verbs": ["get", "list", "watch", "create", "patch", "delete"],
+    },
+    {
+        "apiGroups": ["cert-manager.io"],
+        "resources": ["certificates"],
+        "verbs": ["get", "list", "watch"],
+    },
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
+]
+REGISTRY_RULES = [
+    {
+        "apiGroups": [""],
+        "resources": ["secrets"],
+        "resourceNames": [f"{FULLNAME}-channels"],
+        "verbs": ["get", "patch"],
+    },
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+]
+SECRET_VERBS = {"get", "list", "watch", "create", "patch", "delete"}
+
+variants = pytest.mark.parametrize("variant", VARIANTS)
+
+
+def rbac(objs: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
+    return kinds(objs, "ClusterRole") + kinds(objs, "Role")
+
+
+@variants
+def test_no_wildcards_and_no_dangerous_verbs(variant: str) -> None:
+    for role in rbac(render(variant)):
+        for rule in role["rules"]:
+            for field in ("apiGroups", "resources", "verbs", "resourceNames"):
+                assert "*" not in rule.get(field, []), (role["metadata"]["name"], rule)
+            assert not set(rule["verbs"]) & {"escalate", "bind", "impersonate", "deletecollection"}
+            assert "nonResourceURLs" not in rule
+            if "secrets" in rule["resources"]:
+                assert set(rule["verbs"]) <= SECRET_VERBS, rule
+
+
+def test_cluster_wide_operator_rules() -> None:
+    objs = render("defaults")
+    name = f"{NAMESPACE}-{FULLNAME}-operator"
+    assert find(objs, "ClusterRole", name)["rules"] == [CRDS, *CHANNEL_RULES]
+    binding = find(objs, "ClusterRoleBinding", name)
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": name,
+    }
+    assert binding["subjects"] == [SA]
+    # kopf lists namespaces only when it serves a list of them, never when it serves all.
+    assert NAMESPACES not in find(objs, "ClusterRole", name)["rules"]
+    roles = {r["metadata"]["name"]: r for r in kinds(objs, "Role")}
+    assert set(roles) == {f"{FULLNAME}-operator-registry"}
+
+
+def test_namespaced_operator_rules() -> None:
+    objs = render("namespaced-operator")
+    cluster = find(objs, "ClusterRole", f"{NAMESPACE}-{FULLNAME}-operator")
+    # Nothing namespaced is granted cluster-wide: only CRD discovery and the namespace list.
+    assert cluster["rules"] == [CRDS, NAMESPACES]
+    for ns in ("crm", "crm-staging"):
+        (role,) = [
+            r
+            for r in kinds(objs, "Role")
+            if r["metadata"]["name"] == f"{FULLNAME}-operator" and r["metadata"]["namespace"] == ns
+        ]
+        assert role["rules"] == CHANNEL_RULES
+        (binding,) = [
+            b
+            for b in kinds(objs, "RoleBinding")
+            if b["metadata"]["name"] == f"{FULLNAME}-operator" and b["metadata"]["namespace"] == ns
+        ]
+        assert binding["subjects"] == [SA]
+        assert binding["roleRef"]["name"] == role["metadata"]["name"]
+
+
+@variants
+def test_registry_secret_role_is_limited_by_name(variant: str) -> None:
+    objs = render(variant)
+    role = find(objs, "Role", f"{FULLNAME}-operator-registry")
+    assert role["metadata"]["namespace"] == NAMESPACE
+    assert role["rules"] == REGISTRY_RULES
+    binding = find(objs, "RoleBinding", f"{FULLNAME}-operator-registry")
+    assert binding["subjects"] == [SA]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+
+
+@variants
+def test_only_the_operator_and_the_ray_head_mount_an_api_token(variant: str) -> None:
+    # The Ray head carries KubeRay's in-tree autoscaler, which scales the worker groups.
+    talks_to_the_api = {f"Deployment/{FULLNAME}-operator", f"RayService/{FULLNAME}-ocr/head"}
+    for pod in pod_templates(render(variant)):
+        token = pod.spec.get("automountServiceAccountToken")
+        assert token is (pod.owner in talks_to_the_api), pod.owner
+
+
+# NetworkPolicies ---------------------------------------------------------------------------
+
+
+def policies(variant: str) -> dict[str, dict[str, Any]]:
+    return {p["metadata"]["name"]: p["spec"] for p in kinds(render(variant), "NetworkPolicy")}
+
+
+def ports(rule: dict[str, Any]) -> set[Any]:
+    return {p["port"] for p in rule.get("ports", [])}
+
+
+def to_component(rule: dict[str, Any], key: str, component: str) -> bool:
+    return any(
+        (peer.get("podSelector") or {}).get("matchLabels", {}).get("app.kubernetes.io/component")
+        == component
+        for peer in rule.get(key, [])
+    )
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "dev-bundled"])
+def test_default_deny_covers_every_pod(variant: str) -> None:
+    deny = policies(variant)[f"{FULLNAME}-default-deny-ingress"]
+    assert deny["policyTypes"] == ["Ingress"] and "ingress" not in deny
+    selector = deny["podSelector"]["matchLabels"]
+    for pod in pod_templates(render(variant)):
+        assert selector.items() <= pod.labels.items(), pod.owner
+
+
+def test_gateway_and_worker_paths() -> None:
+    pol = policies("defaults")
+    gateway = pol[f"{FULLNAME}-gateway"]
+    assert [ports(r) for r in gateway["ingress"]] == [{"http"}]
+    egress = gateway["egress"]
+    assert any(to_component(r, "to", "nats") and ports(r) == {4222} for r in egress)
+    assert any(ports(r) == {5432} for r in egress)  # the external PostgreSQL
+    assert any(ports(r) == {53} for r in egress)
+    worker = pol[f"{FULLNAME}-worker"]
+    assert any(to_component(r, "to", "ocr") and ports(r) == {8000} for r in worker["egress"])
+    assert any(to_component(r, "to", "nats") for r in worker["egress"])
+    nats = pol[f"{FULLNAME}-nats"]
+    (clients,) = [r for r in nats["ingress"] if ports(r) == {"client"}]
+    assert to_component(clients, "from", "gateway") and to_component(clients, "from", "worker")
+    ocr = pol[f"{FULLNAME}-ocr"]
+    (reads,) = [r for r in ocr["ingress"] if ports(r) == {8000}]
+    assert to_component(reads, "from", "worker")
+
+
+def test_operator_egress_is_the_api_server_and_meta() -> None:
+    operator = policies("external-services")[f"{FULLNAME}-operator"]
+    assert operator["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in operator
+    rules = operator["egress"]
+    (api,) = [r for r in rules if ports(r) == {443, 6443}]
+    assert api["to"] == [{"ipBlock": {"cidr": "10.0.0.1/32"}}]
+    assert any(ports(r) == {443} for r in rules)
+    assert len(rules) == 3  # DNS, the API server, HTTPS to Meta and the webhook probe
+
+
+def test_external_services_egress_uses_their_addresses() -> None:
+    pol = policies("external-services")
+    assert f"{FULLNAME}-nats" not in pol and f"{FULLNAME}-postgresql" not in pol
+    for name in ("gateway", "worker"):
+        egress = pol[f"{FULLNAME}-{name}"]["egress"]
+        (nats,) = [r for r in egress if ports(r) == {4222}]
+        assert nats["to"][0]["namespaceSelector"]["matchLabels"] == {
+            "kubernetes.io/metadata.name": "messaging"
+        }
+        (db,) = [r for r in egress if ports(r) == {6432}]
+        assert db["to"] == [{"ipBlock": {"cidr": "10.20.0.0/24"}}]
+    migrate = pol[f"{FULLNAME}-migrate"]
+    assert {frozenset(ports(r)) for r in migrate["egress"]} == {frozenset({53}), frozenset({6432})}
+    gateway_from = pol[f"{FULLNAME}-gateway"]["ingress"]
+    # The ingress controller, then the helm test pod (and Prometheus when listed).
+    assert gateway_from[0]["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "ingress-nginx"
+    }
+    assert to_component(gateway_from[1], "from", "test")
+
+
+def test_bundled_postgresql_is_reachable_only_from_the_app() -> None:
+    assert not kinds(render("dev-bundled"), "NetworkPolicy")  # networkPolicy.enabled=false
+    objs = render("dev-bundled", NEWEST_KUBE, "--set", "networkPolicy.enabled=true")
+    pol = {p["metadata"]["name"]: p["spec"] for p in kinds(objs, "NetworkPolicy")}
+    (rule,) = pol[f"{FULLNAME}-postgresql"]["ingress"]
+    assert ports(rule) == {"postgresql"}
+    assert {
+        p["podSelector"]["matchLabels"]["app.kubernetes.io/component"] for p in rule["from"]
+    } == {
+        "gateway",
+        "worker",
+        "migrate",
+    }
+    for name in ("gateway", "worker", "migrate"):
+        egress = pol[f"{FULLNAME}-{name}"]["egress"]
+        assert any(to_component(r, "to", "postgresql") and ports(r) == {5432} for r in egress)
+    assert f"{FULLNAME}-ocr" not in pol  # no OCR cluster in that variant

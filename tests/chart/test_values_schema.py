@@ -1,0 +1,63 @@
+"""values.schema.json refuses wrong values before anything reaches a cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.chart.chart import helm, template_args
+
+# (case, values, what helm must name in its error)
+BAD = [
+    ("replicas as a word", {"gateway": {"replicas": "two"}}, "/gateway/replicas"),
+    ("unknown top-level key", {"replicaCount": 3}, "replicaCount"),
+    ("unknown nested key", {"worker": {"replica": 2}}, "replica"),
+    ("pull policy", {"image": {"pullPolicy": "Sometimes"}}, "/image/pullPolicy"),
+    ("empty repository", {"image": {"repository": ""}}, "/image/repository"),
+    ("bad digest", {"image": {"digest": "latest"}}, "/image/digest"),
+    (
+        "nats without a tag",
+        {"nats": {"bundled": {"image": {"tag": ""}}}},
+        "/nats/bundled/image/tag",
+    ),
+    ("environment", {"environment": "staging"}, "/environment"),
+    ("port range", {"gateway": {"port": 70000}}, "/gateway/port"),
+    ("resource quantity", {"worker": {"resources": {"limits": {"memory": "lots"}}}}, "memory"),
+    ("namespace name", {"operator": {"watchNamespaces": ["Not_A_Namespace"]}}, "watchNamespaces"),
+    (
+        "network peer",
+        {"networkPolicy": {"gatewayFrom": [{"namespaceSelecter": {}}]}},
+        "namespaceSelecter",
+    ),
+    ("nats both", {"nats": {"url": "nats://nats:4222"}}, "/nats/bundled/enabled"),
+    ("nats neither", {"nats": {"bundled": {"enabled": False}}}, "/nats/bundled/enabled"),
+    (
+        "nats scheme",
+        {"nats": {"url": "http://nats:4222", "bundled": {"enabled": False}}},
+        "/nats/url",
+    ),
+    ("single channel without its number", {"whatsapp": {"existingSecret": "wa"}}, "phoneNumberId"),
+    ("secret name", {"adminToken": {"existingSecret": "Admin_Token"}}, "existingSecret"),
+    ("gpus", {"ocr": {"gpuWorkers": {"enabled": True, "gpusPerPod": 0}}}, "gpusPerPod"),
+    ("ray version", {"ocr": {"rayVersion": "latest"}}, "rayVersion"),
+    ("hpa target", {"gateway": {"autoscaling": {"targetCPUUtilizationPercentage": 150}}}, "target"),
+]
+
+
+@pytest.mark.parametrize(("values", "named"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_schema_refuses(tmp_path: Path, values: dict[str, object], named: str) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    result = helm(*template_args(path), check=False)
+    assert result.returncode != 0, f"accepted: {values}"
+    assert "schema" in result.stderr and named in result.stderr, result.stderr
+
+
+def test_template_refuses_an_ingress_without_host(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump({"gateway": {"ingress": {"enabled": True}}}))
+    result = helm(*template_args(path), check=False)
+    assert result.returncode != 0
+    assert "gateway.ingress.host is needed" in result.stderr
