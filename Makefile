@@ -1,5 +1,5 @@
 # Thin targets named for what a person wants. Each one does its own set-up.
-.PHONY: install run demo test lint bench clean chart
+.PHONY: install run demo test lint bench clean chart images
 
 VENV := .venv/bin
 CARD ?=
@@ -19,11 +19,18 @@ test: install
 lint: install
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
+	$(VENV)/hadolint --failure-threshold warning images/Dockerfile images/ray-base.Dockerfile
 
 chart: install
 	@bash scripts/install_helm.sh
 	.tools/helm/helm lint --strict charts/ibbase
 	$(VENV)/python -m pytest tests/chart
+
+# The three images, built without a Docker daemon (buildah), then run: non-root, no
+# compilers, the gateway answering the webhook challenge as `helm test` asks it.
+images: install
+	@bash scripts/build_images.sh
+	$(VENV)/python -m pytest -s tests/images
 
 bench: install
 	$(VENV)/python bench/webhook_ingest.py

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings
 from tests.chart.chart import (
     FULLNAME,
     NAMESPACE,
+    NEWEST_KUBE,
     VARIANTS,
     container,
     env_of,
@@ -336,3 +337,26 @@ def test_every_variable_set_is_one_the_process_reads(variant: str) -> None:
             continue
         unknown = set(env_of(container(workload, name))) - known
         assert not unknown, f"{name}: {sorted(unknown)}"
+
+
+def test_each_component_runs_its_own_image() -> None:
+    """Three images from images/Dockerfile: the gateway one (gateway, worker, migrations,
+    helm test), the operator's, and the OCR cluster's (every Ray pod)."""
+    images: dict[str, set[str]] = {}
+    for pod in pod_templates(render("defaults")):
+        for c in containers(pod.spec):
+            if not c["image"].startswith(("nats:", "postgres:")):
+                images.setdefault(c["image"].rsplit(":", 1)[0], set()).add(pod.owner)
+    assert set(images) == {
+        "ghcr.io/ibbase/gateway",
+        "ghcr.io/ibbase/operator",
+        "ghcr.io/ibbase/ocr",
+    }
+    assert images["ghcr.io/ibbase/operator"] == {f"Deployment/{FULLNAME}-operator"}
+    assert all(o.startswith("RayService/") for o in images["ghcr.io/ibbase/ocr"])
+    # An empty repository falls back to the gateway image, with the tag that is set.
+    objs = render(
+        "defaults", NEWEST_KUBE, "--set", "operator.image.repository=", "--set", "image.tag=1.2.3"
+    )
+    op = container(find(objs, "Deployment", f"{FULLNAME}-operator"), "operator")
+    assert op["image"] == "ghcr.io/ibbase/gateway:1.2.3"

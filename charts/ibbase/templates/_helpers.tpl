@@ -73,13 +73,22 @@ app.kubernetes.io/part-of: ibbase
 {{- include "ibbase.imageRef" (dict "image" .Values.image "ctx" .) }}
 {{- end }}
 
-{{/* The Ray pods' image: ocr.image, or the app image when its repository is empty. */}}
-{{- define "ibbase.ocrImage" -}}
-{{- if .Values.ocr.image.repository }}
-{{- include "ibbase.imageRef" (dict "image" (mergeOverwrite (dict "digest" "") .Values.ocr.image) "ctx" .) }}
+{{/* (dict "image" .Values.<x>.image "ctx" $) -> that image, or the gateway image when its
+repository is empty. */}}
+{{- define "ibbase.subImage" -}}
+{{- if .image.repository }}
+{{- include "ibbase.imageRef" (dict "image" (mergeOverwrite (dict "digest" "") .image) "ctx" .ctx) }}
 {{- else }}
-{{- include "ibbase.image" . }}
+{{- include "ibbase.image" .ctx }}
 {{- end }}
+{{- end }}
+
+{{- define "ibbase.ocrImage" -}}
+{{- include "ibbase.subImage" (dict "image" .Values.ocr.image "ctx" .) }}
+{{- end }}
+
+{{- define "ibbase.operatorImage" -}}
+{{- include "ibbase.subImage" (dict "image" .Values.operator.image "ctx" .) }}
 {{- end }}
 
 {{/* Connections -------------------------------------------------------------------------- */}}

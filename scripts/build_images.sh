@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# `make images`: build the gateway, operator and OCR images from images/Dockerfile without a
+# Docker daemon (buildah, chroot isolation) and list their sizes.
+#
+# No registry can be pulled from here, so the two bases are made locally: BASE_IMAGE from
+# Debian bookworm by debootstrap + `podman import` (what python:3.11-slim-bookworm gives
+# elsewhere), RAY_IMAGE from images/ray-base.Dockerfile on it (what rayproject/ray gives).
+# Set BASE_IMAGE / RAY_IMAGE to use real ones instead; IBBASE_IMAGE_TAG names the tag.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TAG=${IBBASE_IMAGE_TAG:-dev}
+RAY_VERSION=$(sed -n 's/.*"ray\[serve\]==\([0-9.]*\)".*/\1/p' pyproject.toml)
+BASE_IMAGE=${BASE_IMAGE:-localhost/ibbase-base:bookworm}
+RAY_IMAGE=${RAY_IMAGE:-localhost/ibbase-ray-base:$RAY_VERSION}
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+APT_PACKAGES=(buildah podman debootstrap runc uidmap fuse-overlayfs)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing Debian packages. Run: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# A proxy that intercepts TLS needs its CA inside the build; it goes in as a build secret.
+secret=()
+for ca in "${BUILD_CA:-}" /etc/ssl/certs/ca-certificates.crt; do
+  if [ -n "$ca" ] && [ -s "$ca" ]; then secret=(--secret "id=build-ca,src=$ca"); break; fi
+done
+bud=(buildah bud --isolation chroot --layers --quiet "${secret[@]}")
+
+if [ "$BASE_IMAGE" = localhost/ibbase-base:bookworm ] && ! podman image exists "$BASE_IMAGE"; then
+  rootfs=$(mktemp -d /var/tmp/ibbase-rootfs.XXXXXX)
+  trap 'rm -rf "$rootfs"' EXIT
+  echo "Making $BASE_IMAGE with debootstrap (Debian bookworm, minbase, python3)"
+  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+    bookworm "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 || { tail -20 "$rootfs.log" >&2; exit 1; }
+  rm -f "$rootfs.log"
+  cat >"$rootfs/etc/apt/sources.list" <<SOURCES
+deb $MIRROR bookworm main
+deb $MIRROR bookworm-updates main
+deb ${MIRROR%/debian}/debian-security bookworm-security main
+SOURCES
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -c . | podman import --quiet \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["python3"]' - "$BASE_IMAGE" >/dev/null
+fi
+
+if [ "$RAY_IMAGE" = "localhost/ibbase-ray-base:$RAY_VERSION" ] && ! podman image exists "$RAY_IMAGE"; then
+  echo "Building $RAY_IMAGE (stand-in for rayproject/ray:$RAY_VERSION-py311-cpu)"
+  "${bud[@]}" --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "RAY_VERSION=$RAY_VERSION" \
+    -f images/ray-base.Dockerfile -t "$RAY_IMAGE" images >/dev/null
+fi
+
+for target in gateway operator ocr; do
+  echo "Building localhost/ibbase-$target:$TAG"
+  "${bud[@]}" --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "RAY_IMAGE=$RAY_IMAGE" \
+    --target "$target" -f images/Dockerfile -t "localhost/ibbase-$target:$TAG" . >/dev/null
+done
+podman images --filter "reference=localhost/ibbase-*" \
+  --format '{{.Repository}}:{{.Tag}}  {{.Size}}'
