@@ -22,6 +22,7 @@ from ibbase.nats_server import NatsServer, free_port
 from ocr_cluster.reader import CardReader
 from tests.chart.chart import NEWEST_KUBE, find, render
 from tests.conftest import DEVSET
+from tests.operator.test_cli import exercise_operator
 
 ROOT = Path(__file__).resolve().parents[2]
 TAG = os.environ.get("IBBASE_IMAGE_TAG", "dev")
@@ -86,17 +87,26 @@ def test_images_have_their_entrypoints(built: dict[str, dict]) -> None:
     assert built["gateway"]["Config"]["Cmd"] == ["ibbase", "gateway"]
     assert built["operator"]["Config"]["Cmd"][:2] == ["ibbase", "operator"]
     # No pip in the app images' environment: nothing installs at run time.
-    out = podman(
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        image("gateway"),
-        "bash",
-        "-c",
-        "command -v pip pip3 uv || true; ibbase operator --help >/dev/null && echo ok",
-    )
-    assert out.stdout.split() == ["ok"]
+    for target in ("gateway", "operator"):
+        probe = "command -v pip pip3 uv || true; ibbase --help >/dev/null && echo ok"
+        out = podman("run", "--rm", "--network", "none", image(target), "bash", "-c", probe)
+        assert out.stdout.split() == ["ok"], out.stdout
+
+
+async def test_operator_image_reconciles_and_stops_on_sigterm(
+    built: dict[str, dict], tmp_path: Path
+) -> None:
+    """The operator's process test (tests/operator/test_cli.py), run from its image."""
+
+    def argv(kubeconfig: Path, env: dict[str, str]) -> list[str]:
+        variables = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
+        return [
+            "podman", "run", "--rm", *RUN_LIMITS, "--network", "host", "--read-only",
+            "--cap-drop", "ALL", "-v", f"{kubeconfig}:/kube/config:ro", *variables,
+            image("operator"), "ibbase", "operator", "-n", "crm", "--kubeconfig", "/kube/config",
+        ]  # fmt: skip
+
+    await exercise_operator(tmp_path, argv)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -21,20 +22,24 @@ from tests.operator.conftest import CRD
 pytestmark = pytest.mark.timeout(90)
 
 
-async def test_ibbase_operator_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
+async def exercise_operator(
+    tmp_path: Path, argv: Callable[[Path, dict[str, str]], list[str]]
+) -> None:
+    """Start the operator with ``argv(kubeconfig, env)`` against an emulator, check its
+    liveness probe and one reconcile, then stop it with SIGTERM: exit 0, no traceback. The
+    images' tests run the same check on the operator image."""
     async with KubeEmulator.serve(namespaces=("default", "crm")) as api:
         api.install_crd(CRD)
         kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig")
+        kubeconfig.chmod(0o644)  # a container's non-root user reads it too
         port = free_port()
         env = {
-            **os.environ,
             "IBBASE_OPERATOR_HEALTH_PORT": str(port),
             "IBBASE_OPERATOR_REGISTRY_NAMESPACE": "default",
         }
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ibbase.cli", "operator", "-n", "crm",
-            "--kubeconfig", str(kubeconfig),
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            *argv(kubeconfig, env), env={**os.environ, **env},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
             async with httpx.AsyncClient(timeout=2) as http:
@@ -45,7 +50,7 @@ async def test_ibbase_operator_runs_and_stops_on_sigterm(tmp_path: Path) -> None
                     except httpx.TransportError:
                         return False
 
-                await wait_for(alive, timeout=40)
+                await wait_for(alive, timeout=60)
             api.create({
                 "apiVersion": "ibbase.io/v1alpha1", "kind": "WhatsAppChannel",
                 "metadata": {"name": "cli", "namespace": "crm"},
@@ -66,3 +71,19 @@ async def test_ibbase_operator_runs_and_stops_on_sigterm(tmp_path: Path) -> None
             print(output.decode()[-3000:])  # shown when the test fails
         assert proc.returncode == 0, output.decode()[-2000:]
         assert b"Traceback" not in output, output.decode()[-2000:]
+
+
+async def test_ibbase_operator_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
+    await exercise_operator(
+        tmp_path,
+        lambda kubeconfig, env: [
+            sys.executable,
+            "-m",
+            "ibbase.cli",
+            "operator",
+            "-n",
+            "crm",
+            "--kubeconfig",
+            str(kubeconfig),
+        ],
+    )
