@@ -27,6 +27,7 @@ class BenchStack:
     app_secret: str
     admin_token: str
     stream: str = "WHATSAPP_INBOUND"
+    gateway_pid: int | None = None
 
 
 @contextlib.contextmanager
@@ -68,6 +69,7 @@ def bench_stack(*, worker: bool) -> Iterator[BenchStack]:
             nats_url=nats.url,
             app_secret=env["WHATSAPP_APP_SECRET"],
             admin_token=env["IBBASE_ADMIN_TOKEN"],
+            gateway_pid=procs[1].pid,
         )
     finally:
         for p in procs:
