@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -18,6 +19,7 @@ from gateway.admin.endpoints import router as admin_router
 from gateway.channels import open_registry
 from gateway.contacts.endpoints import router as contacts_router
 from gateway.db import make_engine, make_sessionmaker, ping
+from gateway.deps import ApiLimits
 from gateway.errors import ApiError
 from gateway.metrics import WEBHOOK_REQUESTS, channel_registry_loaded, graph_call
 from gateway.settings import Settings
@@ -64,6 +66,18 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="ibbase WhatsApp gateway", lifespan=lifespan)
     app.state.settings = settings
     app.state.channels = None  # the lifespan opens the registry when one is configured
+    app.state.api_limits = ApiLimits(settings)
+    if settings.cors_origins:
+        # Closed unless origins are configured: no Access-Control-Allow-Origin at all then.
+        # Bearer tokens, no cookies: credentials are not allowed.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
     app.include_router(webhook_router)
     app.include_router(admin_router)
     app.include_router(contacts_router)
@@ -76,7 +90,9 @@ def create_app(settings: Settings) -> FastAPI:
         ):
             WEBHOOK_REQUESTS.labels(result=exc.code).inc()
         return JSONResponse(
-            {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status_code
+            {"error": {"code": exc.code, "message": exc.message}},
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)

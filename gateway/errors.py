@@ -7,9 +7,10 @@ class ApiError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
+        self.headers = headers  # e.g. WWW-Authenticate on a 401, Retry-After on a 429
 
 
 class BadRequest(ApiError):

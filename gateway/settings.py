@@ -3,11 +3,13 @@ the environment. The WhatsApp variables keep the names ibbase users already know
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "token", "xxx", "test", "dev"}
 
@@ -17,7 +19,11 @@ def _env(*names: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="IBBASE_", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a validation error would otherwise echo the raw input, secrets
+    # and the database URL's password included.
+    model_config = SettingsConfigDict(
+        env_prefix="IBBASE_", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     env: Literal["dev", "prod"] = "dev"
 
@@ -35,7 +41,17 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr = Field(
         SecretStr(""), validation_alias=_env("WHATSAPP_APP_SECRET")
     )
+    # The bootstrap admin token; more tokens, scoped and revocable: `ibbase admin token`.
     admin_token: SecretStr = Field(SecretStr(""), validation_alias=_env("IBBASE_ADMIN_TOKEN"))
+    # Admin and contacts API rate limits, per gateway process (never the webhook): a token
+    # bucket per API token, and one per client address for failed authentications.
+    api_rate_per_s: float = Field(10.0, ge=0)  # 0 turns the limit off
+    api_rate_burst: int = Field(50, ge=1)
+    api_failed_auth_per_s: float = Field(0.5, ge=0)
+    api_failed_auth_burst: int = Field(10, ge=1)
+    # Browser origins allowed to call the API (CORS); none by default. JSON list or commas.
+    cors_origins: Annotated[list[str], NoDecode] = []
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # The operator's channel registry, mounted as a directory (no subPath): one
     # {namespace}.{name}.json per channel; re-read when it changes (polled every
     # channels_reload_s). None: the single channel above only.
@@ -69,6 +85,39 @@ class Settings(BaseSettings):
     ocr_max_in_flight: int = 8
     card_read_timeout_s: float = 60
     worker_metrics_port: int = 9101  # the worker's /metrics; 0 turns it off
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            origins = [str(v).strip().rstrip("/") for v in value if str(v).strip()]
+            for origin in origins:
+                # A browser's Origin is scheme://host[:port]; a path never matches.
+                if origin != "*" and (
+                    not origin.startswith(("http://", "https://")) or "/" in origin.split("//")[1]
+                ):
+                    raise ValueError(f"{origin!r} is not an origin like https://crm.example.com")
+            return origins
+        return value
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log redactor: tokens, app secret, DB password."""
+        values = [
+            s.get_secret_value()
+            for s in (
+                self.whatsapp_access_token,
+                self.whatsapp_verify_token,
+                self.whatsapp_app_secret,
+                self.admin_token,
+            )
+        ]
+        password = urlsplit(self.database_url).password
+        if password:
+            values += [password, unquote(password)]
+        return [v for v in values if v]
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

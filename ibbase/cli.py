@@ -16,8 +16,8 @@ def _gateway(args: argparse.Namespace) -> int:
     from gateway.log_config import configure_logging
     from gateway.settings import Settings
 
-    configure_logging("gateway")
     settings = Settings()
+    configure_logging("gateway", settings.log_level, settings.secret_values())
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.host,
@@ -33,8 +33,8 @@ def _worker(args: argparse.Namespace) -> int:
     from gateway.settings import Settings
     from gateway.worker import run_worker
 
-    configure_logging("worker")
     settings = Settings()
+    configure_logging("worker", settings.log_level, settings.secret_values())
     if settings.worker_metrics_port:
         from prometheus_client import start_http_server
 
@@ -65,8 +65,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     from graph_sandbox.app import create_app
     from graph_sandbox.config import SandboxConfig
 
-    configure_logging("sandbox")
     settings = Settings()
+    configure_logging("sandbox", settings.log_level, settings.secret_values())
     config = SandboxConfig(
         access_token=SecretStr(settings.whatsapp_access_token.get_secret_value()),
         phone_number_id=settings.whatsapp_phone_id,
@@ -119,6 +119,12 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _admin_token(args: argparse.Namespace) -> int:
+    from ibbase.api_tokens import run
+
+    return run(args)
+
+
 def _up(args: argparse.Namespace) -> int:
     from ibbase.up import run_stack
 
@@ -156,11 +162,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON line per image")
     p.set_defaults(func=_scan)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    _add_admin_parser(sub)
     p = sub.add_parser("demo", help="send /start and a card photo to a running `ibbase up`")
     p.add_argument("--card", default=None, help="card image (default: one from ../shared/devset)")
     p.add_argument("--timeout", type=float, default=90)
     p.set_defaults(func=_demo)
     return parser
+
+
+def _add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    admin = sub.add_parser("admin", help="administration: API tokens")
+    token = admin.add_subparsers(dest="admin_command", required=True).add_parser(
+        "token", help="API tokens of the admin and contacts API (stored hashed)"
+    )
+    actions = token.add_subparsers(dest="token_command", required=True)
+    p = actions.add_parser("create", help="create a token and print it, this once only")
+    p.add_argument("--name", required=True, help="who or what uses it, e.g. crm-sync")
+    p.add_argument(
+        "--scope",
+        required=True,
+        choices=["admin", "viewer"],
+        help="admin: send messages and read contacts; viewer: read contacts only",
+    )
+    p.add_argument("--expires-in", default=None, help="e.g. 30d, 12h, 1w (default: never)")
+    actions.add_parser("list", help="the tokens' ids, names, scopes and dates (never a token)")
+    p = actions.add_parser("revoke", help="revoke a token by its id")
+    p.add_argument("id", help="the token's id, as `list` shows it")
+    token.set_defaults(func=_admin_token)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.request
 
+from sqlalchemy.engine import make_url
+
 from gateway.migrate import upgrade
 from ibbase.nats_server import NatsServer, free_port
 from ibbase.stack import RUN_DIR, SECRET_VARS, Stack, dev_secrets
@@ -150,7 +152,7 @@ ibbase is running (Ctrl-C stops everything)
   Graph API      {stack.api_url}{sandbox}
   NATS           {nats_url}
   card reader    {ocr}
-  database       {database_url}
+  database       {make_url(database_url).render_as_string(hide_password=True)}
 Try it:
   make demo       # in a second terminal: a signed /start and a card photo, end to end
   curl '{hook}?hub.mode=subscribe&hub.verify_token={verify}&hub.challenge=42'

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Request
 from gateway.admin.schemas import SendRequest, SendResponse
 from gateway.admin.service import TEMPLATE_NEEDED, inside_window, record_admin_send
 from gateway.db import transaction
-from gateway.deps import AdminDep, SettingsDep
+from gateway.deps import SendMessages, SettingsDep
 from gateway.errors import BadGateway, Conflict, TooManyRequests
 from gateway.whatsapp.errors import GraphApiError, OutsideCustomerWindow, RateLimited
 
-router = APIRouter(prefix="/api/whatsapp", tags=["admin"], dependencies=[AdminDep])
+router = APIRouter(prefix="/api/whatsapp", tags=["admin"], dependencies=[SendMessages])
 
 
 @router.post("/send", response_model=SendResponse)

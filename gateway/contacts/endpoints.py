@@ -1,4 +1,4 @@
-"""Admin API over contacts: list/search, one contact, its vCard."""
+"""Contacts API (admin and viewer tokens): list/search, one contact, its vCard."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Response
 from gateway.contacts import service
 from gateway.contacts.schemas import ContactOut, ContactPage
 from gateway.contacts.vcard import to_vcard
-from gateway.deps import AdminDep, DbSessionDep
+from gateway.deps import DbSessionDep, ReadContacts
 from gateway.errors import NotFound
 from gateway.models import Contact
 
-router = APIRouter(prefix="/api/contacts", tags=["contacts"], dependencies=[AdminDep])
+router = APIRouter(prefix="/api/contacts", tags=["contacts"], dependencies=[ReadContacts])
 
 
 def _get_or_404(session: DbSessionDep, contact_id: int) -> Contact:

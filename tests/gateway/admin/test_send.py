@@ -20,7 +20,7 @@ async def test_only_admins_may_send(pipeline) -> None:
     wrong = await pipeline.http.post(
         send_url(pipeline), json=body, headers={"Authorization": "Bearer not-the-admin-token"}
     )
-    assert wrong.status_code == 403
+    assert wrong.status_code == 401
     assert await sandbox_messages(pipeline.http, pipeline.sandbox_url) == []
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -12,8 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.contacts.endpoints import router
 from gateway.db import transaction
+from gateway.deps import ApiLimits
 from gateway.errors import ApiError
 from gateway.models import CardImage
+from gateway.settings import Settings
 
 AddContact = Callable[..., int]
 TOKEN = "t0ken-for-tests"
@@ -22,13 +23,14 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 def _app(sessions: sessionmaker[Session]) -> FastAPI:
     app = FastAPI()
-    app.state.settings = SimpleNamespace(admin_token=SecretStr(TOKEN))
+    app.state.settings = Settings(admin_token=SecretStr(TOKEN))
+    app.state.api_limits = ApiLimits(app.state.settings)
     app.state.sessions = sessions
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         body = {"error": {"code": exc.code, "message": exc.message}}
-        return JSONResponse(body, status_code=exc.status_code)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     app.include_router(router)
     return app
@@ -45,11 +47,12 @@ async def test_token_is_required(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/contacts")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
+    assert response.headers["www-authenticate"] == "Bearer"
     response = await client.get("/api/contacts", headers={"Authorization": "Bearer nope"})
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "forbidden"
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
     response = await client.get("/api/contacts/1/vcard", headers={"Authorization": "Bearer x"})
-    assert response.status_code == 403
+    assert response.status_code == 401
 
 
 async def test_list_and_search(client: httpx.AsyncClient, add_contact: AddContact) -> None:
