@@ -39,9 +39,11 @@ _EXTENSION = re.compile(
 # How a number is grouped tells its country when no code is printed:
 # "410-555-1234" is North American, "8 (916) 123-45-67" and "123-45-67" are Russian.
 _NANP_STYLE = re.compile(r"(?<![\d+])(?:1[\s.\-])?\(?[2-9]\d{2}\)?[\s.\-]\d{3}[\s.\-]\d{4}(?!\d)")
+_RU_TRUNK_STYLE = re.compile(
+    r"(?<![\d+])8[\s\-]?\(?\d{3,5}\)?[\s\-]?\d{1,3}[\s\-]?\d{2}[\s\-]?\d{2}(?!\d)"
+)
 _RU_STYLE = re.compile(
-    r"(?<![\d+])(?:8[\s\-]?\(?\d{3,5}\)?[\s\-]?\d{1,3}[\s\-]?\d{2}[\s\-]?\d{2}|"
-    r"\d{3}[\s\-]\d{2}[\s\-]\d{2})(?!\d)"
+    rf"{_RU_TRUNK_STYLE.pattern}|(?<![\d+])\d{{3}}[\s\-]\d{{2}}[\s\-]\d{{2}}(?!\d)"
 )
 # Registration and tax numbers look like phone numbers to a matcher; skip such lines.
 NOT_PHONE_LINE = re.compile(
@@ -49,6 +51,25 @@ NOT_PHONE_LINE = re.compile(
     r"vat|ust-?id|steuer|reg\.?\s*no|company\s+no|registration|iban|swift|bic|"
     r"пн|вт|ср|чт|пт|сб|вс|mon|tue|wed|thu|fri|sat|sun|\d{1,2}:\d{2})"
 )
+
+
+# What an e-mail address or a website must look like to be kept, whatever OCR or a QR code
+# gave: domain labels of letters and digits (hyphens inside), a top-level domain of letters.
+_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
+_HOST = rf"(?:{_LABEL}\.)+[^\W\d_]{{2,24}}"
+_VALID_EMAIL = re.compile(rf"[^\s@<>()\[\]\\,;:\"]{{1,64}}@{_HOST}")
+_VALID_WEBSITE = re.compile(rf"{_HOST}(?:[/?#]\S*)?")
+MAX_EMAIL = 254
+MAX_WEBSITE = 2048
+
+
+def valid_email(email: str) -> bool:
+    return len(email) <= MAX_EMAIL and _VALID_EMAIL.fullmatch(email) is not None
+
+
+def valid_website(url: str) -> bool:
+    """``url`` as ``normalize_website`` leaves it: no scheme, no ``www.``."""
+    return len(url) <= MAX_WEBSITE and _VALID_WEBSITE.fullmatch(url) is not None
 
 
 def fix_homoglyphs(token: str) -> str:
@@ -88,7 +109,7 @@ def find_emails(line: str) -> list[str]:
         if email.startswith("mailto:"):
             email = email[7:]
         local, _, domain = email.partition("@")
-        if local and "." in domain and re.fullmatch(r"[a-z0-9.\-]+", domain):
+        if local and re.fullmatch(r"[a-z0-9.\-]+", domain) and valid_email(email):
             out.append(email)
     return out
 
@@ -121,8 +142,7 @@ def find_websites(line: str) -> list[str]:
         if not explicit and tld not in COMMON_TLDS:
             continue
         url = normalize_website(raw)
-        host = url.split("/")[0]
-        if host.count(".") < 1 or is_social(url) or re.fullmatch(r"[\d.]+", host):
+        if is_social(url) or not valid_website(url):
             continue
         out.append(url)
     return out
@@ -176,10 +196,15 @@ def _split_by_labels(text: str) -> list[tuple[bool, str]]:
 
 
 def _styled_regions(text: str, regions: tuple[str, ...]) -> tuple[str, ...]:
-    """Put RU or US first when the number is clearly grouped the way that country does."""
-    if not regions or regions[0] not in ("RU", "US"):
+    """Put RU or US first when the number is clearly grouped the way that country does.
+
+    "8 (916) 123-45-67" (Russia's trunk 8) and "(212) 555-0142" are Russian and North
+    American whatever else the card suggests (a .co.uk e-mail): elsewhere a national number
+    starts with the trunk 0. A bare "123-45-67" is only preferred as Russian over US:
+    other countries group local numbers the same way."""
+    if not regions:
         return regions
-    if _RU_STYLE.search(text):
+    if _RU_TRUNK_STYLE.search(text) or (_RU_STYLE.search(text) and regions[0] in ("RU", "US")):
         preferred = "RU"
     elif _NANP_STYLE.search(text):
         preferred = "US"

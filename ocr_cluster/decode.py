@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 # A phone photo is at most ~50 MP and a few tens of MB; anything beyond is refused
 # before its pixels are decoded (decompression bombs declare huge sizes in tiny files).
@@ -33,7 +33,7 @@ def decode_image(data: bytes, max_long_side: int = WORK_LONG_SIDE) -> np.ndarray
     if size > MAX_BYTES:
         raise ImageError(f"file too large: {size} bytes (limit {MAX_BYTES})")
     try:
-        im = Image.open(io.BytesIO(bytes(data)), formats=ALLOWED_FORMATS)
+        im: Image.Image = Image.open(io.BytesIO(bytes(data)), formats=ALLOWED_FORMATS)
     except UnidentifiedImageError as exc:
         raise ImageError("not a recognised image format (JPEG, PNG, WebP expected)") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -46,7 +46,10 @@ def decode_image(data: bytes, max_long_side: int = WORK_LONG_SIDE) -> np.ndarray
             # DCT scaling: decodes at 1/2, 1/4… directly, much faster than a resize.
             im.draft("RGB", (max_long_side, max_long_side))
         im.load()
-        im = ImageOps.exif_transpose(im) or im
+        turn = _EXIF_TURNS.get(im.getexif().get(_ORIENTATION, 1))  # shrinking loses EXIF
+        im = _shrink(im, max_long_side)
+        if turn is not None:
+            im = im.transpose(turn)
         rgb = _to_rgb(im)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"image dimensions too large (decompression bomb?): {exc}") from exc
@@ -55,6 +58,36 @@ def decode_image(data: bytes, max_long_side: int = WORK_LONG_SIDE) -> np.ndarray
     if max(rgb.size) > max_long_side:
         rgb.thumbnail((max_long_side, max_long_side), Image.Resampling.LANCZOS)
     return np.asarray(rgb, dtype=np.uint8)
+
+
+_ORIENTATION = 0x0112
+_EXIF_TURNS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _shrink(im: Image.Image, long_side: int) -> Image.Image:
+    """Reduce a big image by a whole factor in its own mode, before any conversion.
+
+    JPEG is already decoded small (draft); PNG, WebP, TIFF… are not, and converting a 50 MP
+    RGBA picture to RGB first would hold about 1 GB (a tiny PNG can declare that much)."""
+    factor = max(im.size) // long_side
+    if factor < 2:
+        return im
+    if im.mode == "1":
+        im = im.convert("L")  # 1 byte a pixel; averaging keeps thin strokes
+    elif im.mode not in _REDUCIBLE:
+        im = _to_rgb(im)
+    return im.reduce(factor)
+
+
+_REDUCIBLE = ("L", "LA", "La", "RGB", "RGBA", "RGBa", "I", "F", "CMYK", "YCbCr", "PA")
 
 
 def _check_size(wh: tuple[int, int]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -20,8 +21,9 @@ from ocr_cluster.ocr import Line, TesseractPool, resolve_tessdata
 from ocr_cluster.qr import find_qr, parse_payload
 from ocr_cluster.rescue import reread_contacts, rescue_missed
 from ocr_cluster.result import CONTACT_FIELDS, CardResult, Contact
+from ocr_cluster.sanity import clean_values
 
-__all__ = ["CardReader", "CardResult", "Contact", "ImageError"]
+__all__ = ["CardReader", "CardResult", "Contact", "ImageError", "read_text"]
 
 # Below this much confidently read text the first pass is "weak" and orientation is checked.
 WEAK_TEXT_SCORE = 60.0
@@ -61,15 +63,12 @@ class CardReader:
         t3 = time.perf_counter()
         lines = self._ocr(card_gray)
         t4 = time.perf_counter()
-        text_lines = to_text_lines(lines)
-        extracted = extract_fields(text_lines)
-        qr = parse_payload(payload) if payload else None
-        values, conf, source = merge(extracted, qr, phone_regions(text_lines))
+        result = read_text(to_text_lines(lines), payload)
         t5 = time.perf_counter()
         timings.update(
             decode=t1 - t0, geometry=t2 - t1, qr=t3 - t2, ocr=t4 - t3, fields=t5 - t4, total=t5 - t0
         )
-        return _result(values, conf, source, timings)
+        return replace(result, timings={k: round(v, 4) for k, v in timings.items()})
 
     def read_qr(self, data: bytes) -> CardResult:
         """Only the QR code: fast, and empty when the card has none."""
@@ -111,6 +110,15 @@ class CardReader:
             if score >= WEAK_TEXT_SCORE:
                 break
         return lines, best
+
+
+def read_text(lines: list[TextLine], qr_payload: str | None = None) -> CardResult:
+    """The card's text (OCR lines) and its QR payload → the contact: everything the reader
+    does after the pixels, usable on text alone."""
+    extracted = extract_fields(lines)  # classifies the lines, which phone_regions reads
+    qr = parse_payload(qr_payload) if qr_payload else None
+    values, conf, source = merge(extracted, qr, phone_regions(lines))
+    return _result(values, conf, source, {})
 
 
 def blank_region(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
@@ -193,6 +201,7 @@ def _text_line(words: list, block: int) -> TextLine:
 
 
 def _result(values: dict, conf: dict, source: dict, timings: dict) -> CardResult:
+    values = clean_values(values)
     contact = Contact(**{k: values.get(k) for k in CONTACT_FIELDS if k in values})
     present = {k for k in CONTACT_FIELDS if getattr(contact, k)}
     return CardResult(

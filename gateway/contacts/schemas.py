@@ -52,9 +52,10 @@ def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [value]
+        value = [value]
     if isinstance(value, Iterable):
-        return [v for v in value if isinstance(v, str)]
+        # PostgreSQL text cannot hold NUL: a shared contact or a QR code may carry one.
+        return [v.replace("\x00", "") for v in value if isinstance(v, str)]
     return []
 
 
@@ -79,7 +80,7 @@ class ContactFields(BaseModel):
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return value.strip() or None
+            return value.replace("\x00", "").strip() or None
         return value
 
     @field_validator("phones", mode="before")

@@ -120,7 +120,15 @@ def _merge(
     contact.updated_at = utcnow()  # list-only changes would not touch the row otherwise
 
 
+# Ids are 32-bit integers: PostgreSQL refuses to compare the column with a larger number.
+MAX_ID = 2**31 - 1
+# PostgreSQL bigint: an OFFSET beyond it is an error, and no table is that long anyway.
+MAX_OFFSET = 2**63 - 1
+
+
 def get_contact(session: Session, contact_id: int) -> Contact | None:
+    if not 0 < contact_id <= MAX_ID:
+        return None  # cannot exist
     return session.get(Contact, contact_id)
 
 
@@ -150,6 +158,8 @@ def _phone_matches(query: str) -> ColumnElement[bool]:
 
 
 def _email_matches(query: str) -> ColumnElement[bool]:
+    if "\x00" in query:
+        return false()  # PostgreSQL text cannot hold NUL, so no stored e-mail does either
     return Contact.emails.any(ContactEmail.email.contains(query.lower(), autoescape=True))
 
 
@@ -174,6 +184,7 @@ def search_contacts(
     a phone number) the digits of a phone. Text comparison is case-insensitive everywhere.
     """
     q, name, company, phone, email = map(_clean, (q, name, company, phone, email))
+    offset = min(offset, MAX_OFFSET)
     stmt = select(Contact.id, Contact.name, Contact.company).order_by(
         Contact.created_at.desc(), Contact.id.desc()
     )

@@ -9,14 +9,15 @@ that channel's own tokens and app secret.
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.requests import ClientDisconnect
 
 from gateway.channels import ChannelEntry
 from gateway.deps import SettingsDep
-from gateway.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized
+from gateway.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from gateway.metrics import WEBHOOK_REQUESTS
 from gateway.settings import Settings
 from gateway.whatsapp.events import InboundEvent, parse_body, require_owner, split_envelope
@@ -24,6 +25,65 @@ from gateway.whatsapp.service import publish_events
 from gateway.whatsapp.signature import verify_signature
 
 router = APIRouter(prefix="/api/whatsapp", tags=["whatsapp"])
+
+
+# The POST routes read the raw bytes themselves (the signature covers them), so FastAPI
+# cannot describe their body: the OpenAPI document says here what Meta sends.
+def _array(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "array", "items": items, **extra}
+
+
+_ID = {"type": "string", "minLength": 1, "maxLength": 256}
+_STRING = {"type": "string"}
+_OBJECT = {"type": "object"}
+_MESSAGE = {
+    "type": "object",
+    "required": ["id"],
+    "properties": {"id": _ID, "from": _STRING, "type": _STRING, "timestamp": _STRING},
+}
+_STATUS = {
+    "type": "object",
+    "required": ["id", "status"],
+    "properties": {"id": _ID, "status": _STRING, "recipient_id": _STRING},
+}
+_VALUE = {
+    "type": "object",
+    "properties": {
+        "metadata": _OBJECT,
+        "contacts": _array(_OBJECT),
+        "messages": _array(_MESSAGE),
+        "statuses": _array(_STATUS),
+        "errors": _array(_OBJECT),
+    },
+}
+_CHANGE = {
+    "type": "object",
+    "required": ["field", "value"],
+    "properties": {"field": _STRING, "value": _VALUE},
+}
+_ENVELOPE = {
+    "type": "object",
+    "required": ["object", "entry"],
+    "properties": {
+        "object": {"type": "string", "enum": ["whatsapp_business_account"]},
+        "entry": _array(
+            {"type": "object", "properties": {"id": _STRING, "changes": _array(_CHANGE)}},
+            minItems=1,
+        ),
+    },
+}
+_SIGNED_EVENTS_DOC = {
+    "parameters": [
+        {
+            "name": "X-Hub-Signature-256",
+            "in": "header",
+            "required": True,
+            "description": "sha256=<hex HMAC-SHA256 of the raw body with the app secret>",
+            "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
+        }
+    ],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": _ENVELOPE}}},
+}
 
 ModeQuery = Annotated[str | None, Query(alias="hub.mode")]
 TokenQuery = Annotated[str | None, Query(alias="hub.verify_token")]
@@ -82,13 +142,17 @@ async def read_signed_body(request: Request, settings: Settings, app_secret: str
         raise Unauthorized("missing X-Hub-Signature-256 header")
     limit = settings.max_body_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    # isdigit() alone is true for "²", which int() refuses.
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is larger than {limit} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    except ClientDisconnect:
+        raise BadRequest("the client went away before sending the whole body") from None
     raw = bytes(body)
     verify_signature(raw, header, app_secret)
     return raw
@@ -119,14 +183,14 @@ async def _store(request: Request, settings: Settings, events: list[InboundEvent
     return JSONResponse({"status": "ok", "events": len(events)})
 
 
-@router.post("/webhook")
+@router.post("/webhook", openapi_extra=_SIGNED_EVENTS_DOC)
 async def receive_webhook(
     request: Request, settings: SettingsDep, raw: Annotated[bytes, Depends(signed_body)]
 ) -> JSONResponse:
     return await _store(request, settings, split_envelope(parse_body(raw)))
 
 
-@router.post("/webhook/{channel_id}")
+@router.post("/webhook/{channel_id}", openapi_extra=_SIGNED_EVENTS_DOC)
 async def receive_channel_webhook(
     request: Request,
     settings: SettingsDep,

@@ -9,14 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import BadRequest, Forbidden
+from gateway.errors import BadRequest, Forbidden, PayloadTooLarge
 
 _SUBJECT_SAFE = re.compile(r"[^A-Za-z0-9_-]")
+# Meta's envelopes nest about a dozen levels; anything far deeper is garbage, and deep
+# enough nesting breaks json.loads/json.dumps (RecursionError) here or in the worker.
+MAX_DEPTH = 64
+# Ids become Nats-Msg-Id headers, subjects and database keys (at most 256 and 64 chars).
+MAX_ID_LENGTH = 256
+MAX_PHONE_NUMBER_ID_LENGTH = 64
+# Every message event carries its change's contacts[]: one big contacts array shared by
+# thousands of tiny messages would multiply a 1 MB body into gigabytes of events.
+MAX_REPEATED_CONTACTS_BYTES = 1_000_000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# A \uD800-\uDFFF escape: the only way a lone surrogate (unencodable as UTF-8) gets in.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
@@ -89,14 +103,69 @@ def _list_of_objects(value: Any, where: str) -> list[dict[str, Any]]:
     return value
 
 
+def _refuse_constant(name: str) -> Any:
+    raise BadRequest(f"the body is not valid JSON: {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadRequest(f"the body is not valid JSON: {text[:40]} is out of range")
+    return value
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or ``BadRequest``: strict UTF-8 JSON (no NaN, no
+    infinities, no lone surrogates), nested at most ``MAX_DEPTH`` levels."""
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+        body = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the body is not UTF-8: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest(f"the body is nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
+    _check_tree(body, strings=_SURROGATE_ESCAPE.search(raw) is not None)
     return body
+
+
+def _check_tree(body: Any, *, strings: bool) -> None:
+    """Depth at most ``MAX_DEPTH``; with ``strings``, no key or value holds a lone surrogate
+    (JSON allows the escape, UTF-8 cannot carry it: publishing would fail later)."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, list):
+            items = ((None, v) for v in value)
+        else:
+            if strings and isinstance(value, str) and _LONE_SURROGATE.search(value):
+                raise BadRequest("the body holds a lone UTF-16 surrogate escape")
+            continue
+        if depth > MAX_DEPTH:
+            raise BadRequest(f"the body is nested deeper than {MAX_DEPTH} levels")
+        for key, item in items:
+            if strings and key is not None and _LONE_SURROGATE.search(key):
+                raise BadRequest("the body holds a lone UTF-16 surrogate escape")
+            if isinstance(item, dict | list) or strings:
+                stack.append((item, depth + 1))
+
+
+def _id(value: Any, where: str, *, max_length: int = MAX_ID_LENGTH) -> str:
+    """A non-empty id string that can be a NATS header value and a database key."""
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"{where} must be a non-empty string")
+    if len(value) > max_length or _CONTROL.search(value):
+        raise BadRequest(
+            f"{where} must be at most {max_length} characters, without control characters"
+        )
+    return value
 
 
 def split_envelope(
@@ -107,6 +176,7 @@ def split_envelope(
         raise BadRequest('"object" must be "whatsapp_business_account"')
     received = time.time() if now is None else now
     events: list[InboundEvent] = []
+    budget = [MAX_REPEATED_CONTACTS_BYTES]  # bytes of repeated contacts left for this POST
     entries = _list_of_objects(body.get("entry"), "entry")
     if not entries:
         raise BadRequest('"entry" must be a non-empty array')
@@ -119,7 +189,10 @@ def split_envelope(
             field = change.get("field")
             if not isinstance(field, str) or not isinstance(value, dict):
                 raise BadRequest(f'{where} needs a string "field" and an object "value"')
-            events.extend(_events_of_change(value, field, waba_id, received, where, channel_id))
+            _id(field, f"{where}.field", max_length=64)  # part of the event id
+            events.extend(
+                _events_of_change(value, field, waba_id, received, where, channel_id, budget)
+            )
     return events
 
 
@@ -154,10 +227,18 @@ def _events_of_change(
     received: float,
     where: str,
     channel_id: str,
+    budget: list[int],
 ) -> list[InboundEvent]:
-    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-    common = {
-        "phone_number_id": str(metadata.get("phone_number_id", "")),
+    raw_metadata = value.get("metadata")
+    metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
+    phone_number_id = str(metadata.get("phone_number_id", ""))
+    if len(phone_number_id) > MAX_PHONE_NUMBER_ID_LENGTH:
+        raise BadRequest(
+            f"{where}.value.metadata.phone_number_id is longer than "
+            f"{MAX_PHONE_NUMBER_ID_LENGTH} characters"
+        )
+    common: dict[str, Any] = {
+        "phone_number_id": phone_number_id,
         "display_phone_number": str(metadata.get("display_phone_number", "")),
         "waba_id": waba_id,
         "field": field,
@@ -172,20 +253,34 @@ def _events_of_change(
             )
         ]
     contacts = tuple(_list_of_objects(value.get("contacts"), f"{where}.value.contacts"))
+    messages = _list_of_objects(value.get("messages"), f"{where}.value.messages")
     events = []
-    for k, msg in enumerate(_list_of_objects(value.get("messages"), f"{where}.value.messages")):
-        msg_id = msg.get("id")
-        if not isinstance(msg_id, str) or not msg_id:
-            raise BadRequest(f'{where}.value.messages[{k}] has no "id"')
+    for k, msg in enumerate(messages):
+        at = f"{where}.value.messages[{k}]"
+        msg_id = _id(msg.get("id"), f"{at}.id")
+        for key in ("from", "from_user_id"):
+            if msg.get(key) is not None and not isinstance(msg[key], str):
+                raise BadRequest(f"{at}.{key} must be a string")
         events.append(
             InboundEvent(
                 kind="message", event_id=f"msg:{msg_id}", data=msg, contacts=contacts, **common
             )
         )
+    if contacts and len(messages) > 1:
+        repeated = len(json.dumps(contacts, ensure_ascii=False).encode()) * len(messages)
+        if repeated > budget[0]:
+            raise PayloadTooLarge(
+                f"{where}: its contacts, repeated in each of its {len(messages)} messages, "
+                f"would make {repeated} bytes of events"
+            )
+        budget[0] -= repeated
     for k, status in enumerate(_list_of_objects(value.get("statuses"), f"{where}.value.statuses")):
+        at = f"{where}.value.statuses[{k}]"
         wamid, state = status.get("id"), status.get("status")
         if not isinstance(wamid, str) or not isinstance(state, str):
-            raise BadRequest(f'{where}.value.statuses[{k}] needs string "id" and "status"')
+            raise BadRequest(f'{at} needs string "id" and "status"')
+        _id(wamid, f"{at}.id")
+        _id(state, f"{at}.status", max_length=32)
         events.append(
             InboundEvent(kind="status", event_id=f"status:{wamid}:{state}", data=status, **common)
         )
