@@ -115,16 +115,17 @@ def gateway_container(built: dict[str, dict], tmp_path: Path) -> Iterator[tuple[
     nats = NatsServer(tmp_path / "nats")
     nats.start()
     port, token, name = free_port(), f"vt-{uuid.uuid4().hex}", f"ibbase-test-{uuid.uuid4().hex[:8]}"
-    podman(
+    started = podman(
         "run", "--detach", "--name", name, "--network", "host", "--read-only",
         "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
         "-e", "IBBASE_ENV=dev", "-e", f"IBBASE_PORT={port}", "-e", "IBBASE_HOST=127.0.0.1",
         "-e", f"NATS_URL={nats.url}", "-e", "DATABASE_URL=sqlite:////tmp/ibbase.db",
         "-e", f"WHATSAPP_VERIFY_TOKEN={token}",
-        image("gateway"),
+        image("gateway"), check=False,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
+        assert started.returncode == 0, started.stderr[-3000:]
         deadline = time.monotonic() + 90
         while not _answers(f"{url}/healthz"):
             assert time.monotonic() < deadline, podman("logs", name, check=False).stderr[-3000:]
