@@ -50,7 +50,7 @@ async def close(nc: NATS) -> None:
     """Drain (finish in-flight publishes and acks), or just close if the server is gone."""
     try:
         await nc.drain()
-    except (NatsError, TimeoutError) as exc:
+    except (NatsError, TimeoutError, OSError) as exc:  # OSError: the socket broke meanwhile
         log.warning("NATS drain failed (%s); closing", type(exc).__name__)
         await nc.close()
 

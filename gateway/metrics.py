@@ -44,7 +44,13 @@ CONSUMER_PENDING = Gauge(
     "whatsapp_consumer_pending", "Events waiting for the worker (JetStream consumer lag)"
 )
 REDELIVERIES = Counter("whatsapp_redeliveries_total", "Events delivered more than once")
-DEAD_LETTERS = Counter("whatsapp_dead_letters_total", "Events moved to the dead-letter stream")
+DEAD_LETTERS = Counter(
+    "whatsapp_dead_letters_total",
+    "Events moved to the dead-letter stream, by reason: failed (every delivery failed), "
+    "abandoned (the worker died under it every time), token_invalid, unknown_channel, "
+    "undecodable",
+    ["reason"],
+)
 STATUS_UPDATES = Counter(
     "whatsapp_status_updates_total",
     "Outbound status webhooks by status and effect",

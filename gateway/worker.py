@@ -2,16 +2,22 @@
 
 An event is acknowledged only after its work is committed; a failure is retried with
 backoff (``nak`` with a delay) and moved to the dead-letter stream after ``max_deliver``
-deliveries. One bad message never stops the loop.
+deliveries, as is an event whose worker died under it every time (a crash in native code):
+the sender of a message that was dead-lettered with nothing done is told so. While an event
+is in hand the worker keeps it alive, so only a dead worker's events are redelivered.
+One bad message never stops the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from nats.aio.msg import Msg
+from nats.errors import ConnectionClosedError
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from gateway import jetstream
@@ -26,11 +32,12 @@ from gateway.metrics import (
     record_message,
 )
 from gateway.ocr_client import OcrClient, OcrClientConfig
+from gateway.reader_pool import ReaderPool
 from gateway.settings import Settings
-from gateway.whatsapp.errors import TokenInvalid
+from gateway.whatsapp.errors import GraphApiError, TokenInvalid
 from gateway.whatsapp.events import InboundEvent
 from gateway.whatsapp.graph_clients import GraphClients, UnknownChannel
-from gateway.whatsapp.tasks import handle_event
+from gateway.whatsapp.tasks import handle_event, tell_sender_it_failed
 from gateway.worker_context import WorkerContext
 from ocr_cluster.reader import CardReader
 
@@ -54,6 +61,7 @@ class Worker:
         log.info(
             "worker consuming %s as %s (concurrency %d)", s.stream, s.consumer, s.worker_concurrency
         )
+        pause = 0.5
         while not stop.is_set():
             free = s.worker_concurrency - len(self.inflight)
             if free <= 0:
@@ -64,6 +72,16 @@ class Worker:
             except (NatsTimeoutError, TimeoutError):
                 await self._update_lag()
                 continue
+            except ConnectionClosedError:
+                raise  # closed for good: nothing to wait for
+            except NatsError as exc:
+                # A server shutting down or restarting answers 503 / no responders; the
+                # client reconnects by itself: pull again once it may be back.
+                log.warning("JetStream unavailable (%r); pulling again in %.1fs", exc, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+                continue
+            pause = 0.5
             for msg in msgs:
                 task = asyncio.create_task(self.process(msg))
                 self.inflight.add(task)
@@ -86,21 +104,56 @@ class Worker:
         try:
             event = InboundEvent.from_json(msg.data)
         except (ValueError, KeyError, TypeError) as exc:
-            await self.dead_letter(msg, f"undecodable event: {exc}")
+            await self.dead_letter(msg, f"undecodable event: {exc}", reason="undecodable")
+            return
+        keep_alive = asyncio.create_task(self._keep_alive(msg))
+        try:
+            await self._handle(msg, event, deliveries)
+        except (NatsError, OSError) as exc:
+            # The ack, nak or dead-letter did not reach JetStream (it is restarting): the
+            # event comes back after ack_wait, and its work, if done, is found done.
+            log.warning("event %s not settled with JetStream: %r", event.event_id, exc)
+        finally:
+            keep_alive.cancel()
+
+    async def _handle(self, msg: Msg, event: InboundEvent, deliveries: int) -> None:
+        if deliveries > self.settings.max_deliver:
+            # Only JetStream's last delivery (its max_deliver is one above ours) gets here:
+            # every earlier one ended without a verdict because the worker holding it died
+            # (a crash in native code, killed for memory). Trying once more could take this
+            # worker down too, and JetStream would then drop it silently.
+            log.error(
+                "event %s was abandoned %d times by a worker that died; dead-lettering",
+                event.event_id,
+                deliveries - 1,
+            )
+            await self.give_up(
+                msg, event, f"abandoned {deliveries - 1} times by a worker that died", "abandoned"
+            )
             return
         try:
             await handle_event(self.ctx, event, msg.in_progress)
         except UnknownChannel as exc:
             # No retry can help: the number is not ours (or its channel was removed).
             log.error("event %s dead-lettered: %s", event.event_id, exc)
-            if event.kind == "message":
-                record_message(str(event.data.get("type")), ok=False)
-            await self.dead_letter(msg, str(exc))
+            await self.give_up(msg, event, str(exc), "unknown_channel", exc)
             return
         except Exception as exc:
             await self.retry_or_dead_letter(msg, event, deliveries, exc)
             return
         await msg.ack()
+
+    async def _keep_alive(self, msg: Msg) -> None:
+        """Tell JetStream the event is still in hand, so that it is redelivered only when
+        this worker dies (ack_wait after its last word), never while it is slow: a slow
+        Graph API or a long card would otherwise be handled twice at once."""
+        interval = max(0.2, self.settings.ack_wait_s / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await msg.in_progress()
+            except Exception as exc:  # NATS away: the ack timer runs, nothing else to do
+                log.debug("in-progress for %s failed: %s", msg.subject, exc)
 
     async def retry_or_dead_letter(
         self, msg: Msg, event: InboundEvent, deliveries: int, exc: Exception
@@ -113,12 +166,13 @@ class Worker:
                 exc,
                 exc_info=exc,
             )
-            if event.kind == "message":
-                record_message(str(event.data.get("type")), ok=False)
-            await self.dead_letter(msg, f"{type(exc).__name__}: {exc}")
+            reason = "token_invalid" if isinstance(exc, TokenInvalid) else "failed"
+            await self.give_up(msg, event, f"{type(exc).__name__}: {exc}", reason, exc)
             return
         backoff = self.settings.retry_backoff_s
         delay = backoff[min(deliveries - 1, len(backoff) - 1)]
+        if isinstance(exc, GraphApiError) and exc.retry_after_s:
+            delay = max(delay, exc.retry_after_s)  # the Graph API said when to come back
         if isinstance(exc, TokenInvalid):
             # Retrying with the same token cannot help; wait for it to be rotated.
             log.critical("the WhatsApp access token is invalid or expired: rotate it")
@@ -129,15 +183,30 @@ class Worker:
             deliveries,
             delay,
             exc,
-            exc_info=not isinstance(exc, TokenInvalid),
+            exc_info=not isinstance(exc, TokenInvalid | GraphApiError),
         )
         await msg.nak(delay=delay)
 
-    async def dead_letter(self, msg: Msg, reason: str) -> None:
+    async def give_up(
+        self,
+        msg: Msg,
+        event: InboundEvent,
+        text: str,
+        reason: str,
+        exc: BaseException | None = None,
+    ) -> None:
+        """Dead-letter an event; a message that left nothing behind gets a polite reply."""
+        if event.kind == "message":
+            record_message(str(event.data.get("type")), ok=False)
+            if not isinstance(exc, TokenInvalid | UnknownChannel):  # no reply could go out
+                await tell_sender_it_failed(self.ctx, event)
+        await self.dead_letter(msg, text, reason=reason)
+
+    async def dead_letter(self, msg: Msg, text: str, *, reason: str) -> None:
         s = self.settings
         suffix = msg.subject.removeprefix(s.subject_prefix + ".")
         headers = {
-            "Ibbase-Reason": reason[:500],
+            "Ibbase-Reason": text[:500],
             "Ibbase-Subject": msg.subject,
             "Ibbase-Deliveries": str(msg.metadata.num_delivered),
             "Nats-Msg-Id": f"dlq:{msg.metadata.sequence.stream}",
@@ -145,12 +214,19 @@ class Worker:
         await self.ctx.js.publish(
             f"{s.dlq_subject_prefix}.{suffix}", msg.data, stream=s.dlq_stream, headers=headers
         )
-        DEAD_LETTERS.inc()
+        DEAD_LETTERS.labels(reason=reason).inc()
         await msg.term()
 
 
+def reader_processes(settings: Settings) -> int:
+    """One reader process per core, never more than the events handled at once."""
+    return max(1, min(settings.worker_concurrency, os.cpu_count() or 1))
+
+
 async def run_worker(
-    settings: Settings, stop: asyncio.Event, reader: CardReader | OcrClient | None = None
+    settings: Settings,
+    stop: asyncio.Event,
+    reader: CardReader | ReaderPool | OcrClient | None = None,
 ) -> None:
     engine = make_engine(settings.database_url)
     nc, js = await jetstream.connect(settings.nats_url, name="ibbase-worker")
@@ -164,7 +240,15 @@ async def run_worker(
                 max_in_flight=settings.ocr_max_in_flight,
             )
         )
-    reader = reader or CardReader(tessdata=settings.ocr_tessdata)
+    if reader is None:
+        # Out of process: a photo that crashes or hangs the reader costs that photo's
+        # attempt, not this worker and the other events it holds.
+        reader = await asyncio.to_thread(
+            ReaderPool,
+            kwargs={"tessdata": settings.ocr_tessdata, "pool_size": 1},
+            processes=reader_processes(settings),
+            timeout_s=settings.card_read_timeout_s,
+        )
     executor = ThreadPoolExecutor(
         max_workers=max(1, settings.worker_concurrency), thread_name_prefix="card-reader"
     )

@@ -61,6 +61,20 @@ async def clear_faults(sandbox: SandboxDep) -> dict[str, bool]:
     return {"success": True}
 
 
+@router.get("/calls")
+async def list_calls(
+    sandbox: SandboxDep, endpoint: str | None = None, to: str | None = None
+) -> dict[str, Any]:
+    """Every call that reached a fault check (faulted or not), oldest first."""
+    return {"data": sandbox.faults.calls(endpoint=endpoint, to=to)}
+
+
+@router.delete("/calls")
+async def clear_calls(sandbox: SandboxDep) -> dict[str, bool]:
+    sandbox.faults.clear_calls()
+    return {"success": True}
+
+
 @router.post("/media")
 async def add_inbound_media(
     request: Request, sandbox: SandboxDep, phone_number_id: str | None = None

@@ -110,7 +110,7 @@ async def delete_media(
 async def download_media(
     sandbox: SandboxDep, principal: PrincipalDep, mid: str = "", hash: str = "", ext: str = ""
 ) -> Response:
-    spec = await sandbox.faults.trigger("media_download", method="GET")
+    spec = await sandbox.faults.trigger("media_download", method="GET", object_id=mid or None)
     media = sandbox.media.resolve(mid, hash)
     if media is None or not may_read_phone(sandbox, principal, media.phone_number_id):
         raise lookaside_not_found()

@@ -6,6 +6,7 @@ Used by ``ibbase up`` and by the test suite, which both need a real JetStream of
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -57,12 +58,12 @@ class NatsServer:
             "-sd",
             str(self.store_dir),
         ]
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         # Its own session: a Ctrl-C meant for `ibbase up` must not stop NATS before the
-        # processes that drain into it.
-        self.proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        # processes that drain into it. The child keeps its own copy of the log's descriptor.
+        with open(self.log_file or os.devnull, "ab") as out:
+            self.proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

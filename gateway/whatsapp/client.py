@@ -4,8 +4,11 @@ Retries: HTTP 429, 5xx, timeouts and connection errors, and Meta's transient and
 rate-limit codes (see ``errors``), with exponential backoff: ``backoff_s × 2ⁿ`` in general and
 ``backoff_s × 4ⁿ`` for 131056 (the same user messaged too often: 1, 4, 16, 64 s with
 ``backoff_s=1``, as Meta suggests), plus up to 20 % jitter, for at most ``max_attempts``
-attempts in all. 190 (token), 131047 (outside the 24-hour window) and other client errors
-are raised at once. The access token never appears in an exception or a log line.
+attempts in all. A ``Retry-After`` header is a floor under the delay; one longer than
+``max_wait_s`` is not waited out here: the error goes up at once, with its
+``retry_after_s``, for the caller to reschedule the work (the worker delays the event).
+190 (token), 131047 (outside the 24-hour window) and other client errors are raised at once.
+The access token never appears in an exception or a log line.
 
 ``on_call(endpoint, outcome)`` is called once per HTTP attempt, for metrics: ``endpoint`` is
 one of ``messages``, ``mark_read``, ``media``, ``media_download``, ``media_upload``;
@@ -108,6 +111,7 @@ class GraphClient:
         *,
         max_attempts: int = 4,
         backoff_s: float = 0.5,
+        max_wait_s: float = 30.0,
         on_call: Callable[[str, str], None] | None = None,
     ) -> None:
         """``api_url`` is the versioned base, e.g. ``https://graph.facebook.com/v25.0``.
@@ -126,6 +130,7 @@ class GraphClient:
         self._token = access_token
         self._max_attempts = max_attempts
         self._backoff_s = backoff_s
+        self._max_wait_s = max_wait_s
         self._on_call = on_call
         self._plain_http_ok = urlsplit(base).scheme == "http"  # a local sandbox
         self._sent: OrderedDict[str, str] = OrderedDict()
@@ -311,7 +316,9 @@ class GraphClient:
                 failures += 1
                 if not exc.retryable or failures >= self._max_attempts:
                     raise
-                delay = self._delay(failures, exc.code)
+                if exc.retry_after_s is not None and exc.retry_after_s > self._max_wait_s:
+                    raise
+                delay = max(self._delay(failures, exc.code), exc.retry_after_s or 0.0)
                 log.warning(
                     "Graph %s failed (attempt %d of %d), retrying in %.2f s: %s",
                     endpoint, failures, self._max_attempts, delay, exc,

@@ -6,6 +6,8 @@ status: throttling codes such as 130429 and 131056 come back as 400 as well as 4
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -33,6 +35,7 @@ class GraphApiError(Exception):
         details: str | None = None,
         fbtrace_id: str | None = None,
         retryable: bool = False,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -42,6 +45,8 @@ class GraphApiError(Exception):
         self.details = details
         self.fbtrace_id = fbtrace_id
         self.retryable = retryable
+        # The server's Retry-After, when it sent one: no retry before that.
+        self.retry_after_s = retry_after_s
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -87,6 +92,24 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 def from_response(response: httpx.Response, *, redact: str | None = None) -> GraphApiError:
     """Classify a non-2xx Graph response; ``redact`` is scrubbed from every text kept."""
     error = _error_object(response)
@@ -104,6 +127,7 @@ def from_response(response: httpx.Response, *, redact: str | None = None) -> Gra
         "subcode": _int(error.get("error_subcode")),
         "details": details if isinstance(details, str) else None,
         "fbtrace_id": error.get("fbtrace_id"),
+        "retry_after_s": retry_after(response),
     }
     if code == TOKEN_INVALID or (code is None and status == 401):
         return TokenInvalid(message, retryable=False, **kwargs)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.models import OutboundMessage
@@ -74,8 +75,71 @@ def claim_replies(
     return claimed
 
 
+def seconds_until_claimable(
+    session: Session, message_id: str, stale_after: timedelta
+) -> float | None:
+    """None when every reply of this message has been sent; else how long until the last
+    unsent one can be claimed (0 if one is pending now): a claim held by a worker that
+    died is taken over once it is ``stale_after`` old."""
+    rows = session.execute(
+        select(OutboundMessage.status, OutboundMessage.updated_at).where(
+            OutboundMessage.reply_to == message_id,
+            OutboundMessage.kind == "reply",
+            OutboundMessage.wamid.is_(None),
+        )
+    ).all()
+    if not rows:
+        return None
+    now = datetime.now(UTC)
+    wait = 0.0
+    for status, updated_at in rows:
+        updated = _aware(updated_at)
+        if status == "sending" and updated is not None:
+            wait = max(wait, (updated + stale_after - now).total_seconds())
+    return max(wait, 0.0)
+
+
+def claim_notice(
+    session: Session, message_id: str, to: str, body: str, phone_number_id: str
+) -> OutboundMessage | None:
+    """The one notice about an inbound message (that it could not be handled), claimed for
+    sending; None when it exists already (sent, or another worker is at it)."""
+    key = f"notice:{message_id}"
+    if session.scalar(select(OutboundMessage.id).where(OutboundMessage.idempotency_key == key)):
+        return None
+    row = OutboundMessage(
+        idempotency_key=key,
+        to_wa_id=to,
+        kind="notice",
+        body=body,
+        reply_to=message_id,
+        phone_number_id=phone_number_id,
+        status="sending",
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def record_sent(session: Session, row_id: int, wamid: str) -> None:
-    """Store the wamid; a status webhook that beat us here left an 'external' row to fold in."""
+    """Store the wamid; a status webhook that beat us here left an 'external' row to fold in.
+
+    That row may be committed by another worker between our look and our update (its
+    status arrived while we were recording the send): the update then meets the unique
+    wamid, and we look again. Failing here instead would leave the reply unrecorded, and
+    sent a second time once its claim went stale.
+    """
+    for attempt in (1, 2, 3):
+        try:
+            with session.begin_nested():
+                _record_sent(session, row_id, wamid)
+            return
+        except IntegrityError:
+            if attempt == 3:
+                raise
+
+
+def _record_sent(session: Session, row_id: int, wamid: str) -> None:
     early = session.scalar(
         select(OutboundMessage).where(OutboundMessage.wamid == wamid, OutboundMessage.id != row_id)
     )

@@ -59,6 +59,16 @@ MEDIA_FAILED = {
     "ru": "⚠️ Не удалось получить фото ({reason}). Пришлите его ещё раз.",
     "en": "⚠️ I could not fetch the photo ({reason}). Please send it again.",
 }
+FAILED = {
+    "ru": (
+        "⚠️ Не удалось обработать это сообщение. Мы уже разбираемся; "
+        "попробуйте прислать его ещё раз чуть позже."
+    ),
+    "en": (
+        "⚠️ Sorry, I could not process this message. We are looking into it; "
+        "please try sending it again a little later."
+    ),
+}
 
 _FIELD_LINES = (
     ("name", "👤 {}"),

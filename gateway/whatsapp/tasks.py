@@ -4,6 +4,7 @@ inbound message's unique id; replies go out after the commit and are recorded as
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,17 +19,20 @@ from sqlalchemy.orm import Session
 from gateway.contacts.schemas import ContactFields
 from gateway.contacts.service import count_contacts, upsert_contact
 from gateway.metrics import CARD_READS, CARD_SECONDS, STATUS_UPDATES, record_message
-from gateway.models import CardImage, InboundMessage
+from gateway.models import CardImage, InboundMessage, OutboundMessage
+from gateway.reader_pool import ReaderCrashed
 from gateway.whatsapp import replies
 from gateway.whatsapp.client import GraphClient
 from gateway.whatsapp.errors import GraphApiError, MediaError
 from gateway.whatsapp.events import InboundEvent
 from gateway.whatsapp.outbound import (
     apply_status,
+    claim_notice,
     claim_replies,
     plan_replies,
     record_sent,
     release,
+    seconds_until_claimable,
 )
 from gateway.whatsapp.shared_contacts import fields_of_shared_contact
 from gateway.whatsapp.users import Sender, find_user, upsert_user
@@ -176,6 +180,12 @@ async def read_card(
     }
     try:
         result = await ctx.read_card(data, heartbeat)
+    except ReaderCrashed:
+        CARD_READS.labels(source="none", outcome="reader_crashed").inc()
+        raise
+    except TimeoutError:
+        CARD_READS.labels(source="none", outcome="timeout").inc()
+        raise
     except ImageError as exc:
         plan.image["reading"] = {"error": str(exc)}
         plan.replies.append(replies.BAD_IMAGE[lang].format(reason=str(exc)))
@@ -231,25 +241,89 @@ def commit_plan(
     plan_replies(session, msg["id"], sender.address, plan.replies, event.phone_number_id)
 
 
+class RepliesPending(Exception):
+    """Replies of a message are still claimed by another worker; retried later."""
+
+
+# Rounds of "send what we can claim, wait for the rest" before the event is retried instead.
+CLAIM_ROUNDS = 3
+
+
 async def send_replies(ctx: WorkerContext, event: InboundEvent, sender: Sender) -> None:
+    """Send every planned reply not sent yet, then mark the message done.
+
+    A reply claimed by a worker that died before it could send (or record) it stays claimed
+    until the claim is stale; this waits for that rather than marking the message done with
+    the reply unsent. The worker keeps the event alive meanwhile (``Worker.process``).
+    """
     msg_id: str = event.data["id"]
     stale = timedelta(seconds=ctx.settings.ack_wait_s)
-    claimed = await ctx.db(lambda s: claim_replies(s, msg_id, stale))
-    for row in claimed:
+    for _ in range(CLAIM_ROUNDS):
+        claimed = await ctx.db(lambda s: claim_replies(s, msg_id, stale))
+        for row in claimed:
+            await _send_reply(ctx, event, sender, row)
+        wait = await ctx.db(lambda s: seconds_until_claimable(s, msg_id, stale))
+        if wait is None:
+            await ctx.db(lambda s: _mark_done(s, msg_id))
+            return
+        log.info("replies to %s are claimed elsewhere; checking again in %.1fs", msg_id, wait)
+        await asyncio.sleep(wait + 0.5)
+    raise RepliesPending(f"replies to {msg_id} are still claimed by another worker")
+
+
+async def _send_reply(
+    ctx: WorkerContext, event: InboundEvent, sender: Sender, row: OutboundMessage
+) -> None:
+    msg_id: str = event.data["id"]
+    try:
+        # From the number the row was planned for: the one that received the message.
+        graph = ctx.graph_for(row.phone_number_id or event.phone_number_id, event.channel_id)
+        wamid = await graph.send_text(
+            row.to_wa_id or sender.address,
+            row.body or "",
+            reply_to=msg_id,
+            idempotency_key=row.idempotency_key,
+        )
+    except BaseException:
+        await ctx.db(lambda s: release(s, row.id))
+        raise
+    await ctx.db(lambda s: record_sent(s, row.id, wamid))
+
+
+async def tell_sender_it_failed(ctx: WorkerContext, event: InboundEvent) -> None:
+    """Best effort, once per message: a polite reply to a message that is being given up
+    on (dead-lettered) with nothing stored for it. A message whose work was stored already
+    has its own reply planned; that one failing is why nothing more can be sent."""
+    msg_id = str(event.data.get("id") or "")
+    if not msg_id or str(event.data.get("type")) in SILENT_TYPES:
+        return
+    sender = Sender.of(event)
+    try:
+        row = await ctx.db(lambda s: _plan_failure_notice(s, event, sender))
+        if row is None:
+            return
+        graph = ctx.graph_for(event.phone_number_id, event.channel_id)
         try:
-            # From the number the row was planned for: the one that received the message.
-            graph = ctx.graph_for(row.phone_number_id or event.phone_number_id, event.channel_id)
             wamid = await graph.send_text(
-                row.to_wa_id or sender.address,
-                row.body or "",
-                reply_to=msg_id,
-                idempotency_key=row.idempotency_key,
+                sender.address, row.body or "", reply_to=msg_id, idempotency_key=row.idempotency_key
             )
         except BaseException:
-            await ctx.db(lambda s, rid=row.id: release(s, rid))
+            await ctx.db(lambda s: release(s, row.id))
             raise
-        await ctx.db(lambda s, rid=row.id, w=wamid: record_sent(s, rid, w))
-    await ctx.db(lambda s: _mark_done(s, msg_id))
+        await ctx.db(lambda s: record_sent(s, row.id, wamid))
+    except Exception as exc:  # the event is dead-lettered whatever happens here
+        log.warning("could not tell the sender of %s that it failed: %s", msg_id, exc)
+
+
+def _plan_failure_notice(
+    session: Session, event: InboundEvent, sender: Sender
+) -> OutboundMessage | None:
+    msg_id = str(event.data["id"])
+    if session.scalar(select(InboundMessage.id).where(InboundMessage.message_id == msg_id)):
+        return None
+    user = find_user(session, sender)
+    body = replies.FAILED[(user.lang if user else None) or "ru"]
+    return claim_notice(session, msg_id, sender.address, body, event.phone_number_id)
 
 
 def _mark_done(session: Session, msg_id: str) -> None:

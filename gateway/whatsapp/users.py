@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.models import User
@@ -54,8 +55,15 @@ def upsert_user(
 ) -> User:
     user = find_user(session, sender)
     if user is None:
-        user = User(user_key=sender.user_key)
-        session.add(user)
+        try:
+            with session.begin_nested():
+                user = User(user_key=sender.user_key)
+                session.add(user)
+        except IntegrityError:
+            # The user's other first message, handled at the same moment, created them.
+            user = find_user(session, sender)
+            if user is None:
+                raise
     user.bsuid = sender.bsuid or user.bsuid
     user.wa_id = sender.wa_id or user.wa_id
     user.profile_name = sender.profile_name or user.profile_name

@@ -110,6 +110,41 @@ async def test_list_and_clear(graph: httpx.AsyncClient) -> None:
     assert (await graph.post(URL, json=text("x"))).status_code == 200
 
 
+async def test_retry_after_header(graph: httpx.AsyncClient) -> None:
+    await fault(graph, endpoint="messages", http_status=429, code=130429, retry_after_s=2.5)
+    response = await graph.post(URL, json=text("x"))
+    assert (response.status_code, response.headers["retry-after"]) == (429, "3")
+    await fault(graph, endpoint="messages", code=190, retry_after_s=1)
+    refused = await graph.post(URL, json=text("x"))
+    assert (
+        refused.headers["retry-after"] == "1"
+        and "invalid_token" in refused.headers["www-authenticate"]
+    )
+    # The shared header set of token errors was not changed for later ones.
+    await fault(graph, endpoint="messages", code=190)
+    assert "retry-after" not in (await graph.post(URL, json=text("x"))).headers
+
+
+async def test_call_log_counts_every_call_faulted_or_not(graph: httpx.AsyncClient) -> None:
+    await graph.delete("/sandbox/calls")
+    await fault(graph, endpoint="messages", to="15550000009", code=131056)
+    for _ in range(2):
+        await graph.post(URL, json=text("x", to="15550000009"))
+    media_id = await upload(graph)
+    meta = (await graph.get(f"/v25.0/{media_id}")).json()
+    await graph.get(meta["url"])
+    calls = (await graph.get("/sandbox/calls", params={"to": "15550000009"})).json()["data"]
+    assert [(c["endpoint"], c["fault"]) for c in calls] == [
+        ("messages", 131056),
+        ("messages", None),
+    ]
+    assert calls[0]["at"] <= calls[1]["at"]
+    downloads = (await graph.get("/sandbox/calls", params={"endpoint": "media_download"})).json()
+    assert [c["object_id"] for c in downloads["data"]] == [media_id]
+    assert (await graph.delete("/sandbox/calls")).json() == {"success": True}
+    assert (await graph.get("/sandbox/calls")).json()["data"] == []
+
+
 async def test_invalid_fault_specs(graph: httpx.AsyncClient) -> None:
     for spec in (
         {"endpoint": "messages", "corrupt": True},

@@ -1,0 +1,58 @@
+"""Card reading in child processes: a crash or a hang costs one read, not the caller; the
+pool replaces the process and goes on. Real processes and the real reader (tesseract)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from gateway.reader_pool import ReaderCrashed, ReaderPool
+from ocr_cluster.reader import ImageError
+from tests.conftest import DEVSET
+from tests.faults.poison import HANG, RAISE, SEGV, poisoned
+
+pytestmark = [
+    pytest.mark.timeout(120),
+    pytest.mark.skipif(not DEVSET.exists(), reason="../shared/devset is not there"),
+]
+CARD = DEVSET / "dev_0000.jpg"
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ReaderPool]:
+    pool = ReaderPool(
+        "tests.faults.poison:PoisonReader", {"pool_size": 1}, processes=2, timeout_s=3
+    )
+    yield pool
+    pool.close()
+
+
+def test_reads_cards(pool: ReaderPool) -> None:
+    assert pool.ready
+    assert pool.read(CARD.read_bytes()).contact.emails
+
+
+def test_a_reader_error_comes_back_as_it_is(pool: ReaderPool) -> None:
+    with pytest.raises(ImageError):
+        pool.read(b"not an image")
+    with pytest.raises(RuntimeError, match="blew up"):
+        pool.read(poisoned(CARD.read_bytes(), RAISE))
+
+
+def test_a_crash_costs_one_read_and_the_process_is_replaced(pool: ReaderPool) -> None:
+    with pytest.raises(ReaderCrashed, match="exit code -11"):
+        pool.read(poisoned(CARD.read_bytes(), SEGV))
+    for _ in range(3):  # both lanes, the new one included
+        assert pool.read(CARD.read_bytes()).contact.emails
+
+
+def test_a_hang_is_cut_off_and_the_process_is_replaced(pool: ReaderPool) -> None:
+    with pytest.raises(ReaderCrashed, match="took over 3s"):
+        pool.read(poisoned(CARD.read_bytes(), HANG))
+    assert pool.read(CARD.read_bytes()).contact.emails
+
+
+def test_a_reader_that_cannot_start_fails_the_pool_at_once() -> None:
+    with pytest.raises(ModuleNotFoundError):
+        ReaderPool("no_such_module:Reader", processes=1)
