@@ -34,6 +34,7 @@ images: install
 
 bench: install
 	$(VENV)/python bench/webhook_ingest.py
+	$(VENV)/python bench/webhook.py
 	$(VENV)/python bench/end_to_end.py
 	$(VENV)/python bench/cards.py
 
