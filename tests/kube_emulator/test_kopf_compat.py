@@ -157,6 +157,9 @@ async def running_operator(kubeconfig: Path, calls: Calls) -> AsyncIterator[LogR
     """kopf in a thread of its own; waiting on it never blocks the emulator's loop."""
     settings = kopf.OperatorSettings()
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage()
+    # At exit kopf lets queued events finish for exit_timeout (2 s by default) and warns
+    # about the rest; the timers' last status patches can take longer on a busy machine.
+    settings.queueing.exit_timeout = 20.0
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage()
     registry = build_registry(kubeconfig, calls)
     logs = LogRecords()
