@@ -16,20 +16,8 @@ RAY_IMAGE=${RAY_IMAGE:-localhost/ibbase-ray-base:$RAY_VERSION}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 APT_PACKAGES=(buildah podman debootstrap runc uidmap fuse-overlayfs)
 
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "Missing Debian packages. Run: sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-  echo "Installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source scripts/apt.sh
+ensure_apt_packages "${APT_PACKAGES[@]}"
 
 # A proxy that intercepts TLS needs its CA inside the build; it goes in as a build secret.
 secret=()
