@@ -26,7 +26,7 @@ class BenchStack:
     nats_url: str
     app_secret: str
     admin_token: str
-    stream: str = "WHATSAPP_INBOUND"
+    stream: str = "WHATSAPP"
     gateway_pid: int | None = None
 
 

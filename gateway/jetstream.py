@@ -16,11 +16,13 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
+
+SUBJECTS_OVERLAP = 10065  # JetStream's error code: another stream already takes these subjects
 
 
 async def connect(url: str, *, name: str) -> tuple[NATS, JetStreamContext]:
@@ -73,7 +75,16 @@ async def ensure_streams(js: JetStreamContext, settings: Settings) -> None:
             await js.stream_info(name)
             await js.update_stream(config)
         except NotFoundError:
-            await js.add_stream(config)
+            try:
+                await js.add_stream(config)
+            except BadRequestError as exc:
+                if exc.err_code != SUBJECTS_OVERLAP:
+                    raise
+                raise RuntimeError(
+                    f"JetStream stream {name!r} cannot take subjects {prefix}.>: another stream "
+                    "already does (one named before IBBASE_STREAM changed?). Set IBBASE_STREAM "
+                    "to that stream's name, or delete it once it is drained."
+                ) from exc
 
 
 def consumer_config(settings: Settings) -> ConsumerConfig:

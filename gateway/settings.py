@@ -60,7 +60,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///.run/ibbase.db", validation_alias=_env("DATABASE_URL"))
     nats_url: str = Field("nats://127.0.0.1:4222", validation_alias=_env("NATS_URL"))
-    stream: str = "WHATSAPP_INBOUND"
+    # IBBASE_STREAM: outside tools count what arrived in this stream.
+    stream: str = "WHATSAPP"
     subject_prefix: str = "whatsapp.inbound"
     dlq_stream: str = "WHATSAPP_DLQ"
     dlq_subject_prefix: str = "whatsapp.dlq"
