@@ -21,13 +21,14 @@ from gateway.contacts.endpoints import router as contacts_router
 from gateway.db import make_engine, make_sessionmaker, ping
 from gateway.deps import ApiLimits
 from gateway.errors import ApiError
-from gateway.metrics import WEBHOOK_REQUESTS, channel_registry_loaded, graph_call
+from gateway.metrics import channel_registry_loaded, graph_call
 from gateway.settings import Settings
 from gateway.whatsapp.client import GraphClient
+from gateway.whatsapp.endpoints import document_signed_posts
 from gateway.whatsapp.endpoints import router as webhook_router
+from gateway.whatsapp.ingress import WebhookIngress
 
 log = logging.getLogger(__name__)
-WEBHOOK_PATH = "/api/whatsapp/webhook"
 
 
 @asynccontextmanager
@@ -38,6 +39,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     nc, js = await jetstream.connect(settings.nats_url, name="ibbase-gateway")
     await jetstream.ensure_streams(js, settings)
     app.state.nc, app.state.js = nc, js
+    app.state.publisher = jetstream.AckedPublisher(nc, settings.stream)
+    await app.state.publisher.start()
     try:
         async with (
             open_registry(
@@ -63,7 +66,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="ibbase WhatsApp gateway", lifespan=lifespan)
+    # Metrics are Prometheus' (/metrics); FastAPI's OpenTelemetry hooks would otherwise look
+    # for providers on every request.
+    off = {"tracing": False, "metrics": False, "logs": False}
+    app = FastAPI(title="ibbase WhatsApp gateway", lifespan=lifespan, telemetry=off)
     app.state.settings = settings
     app.state.channels = None  # the lifespan opens the registry when one is configured
     app.state.api_limits = ApiLimits(settings)
@@ -78,17 +84,16 @@ def create_app(settings: Settings) -> FastAPI:
             expose_headers=["Retry-After"],
             max_age=600,
         )
+    # The webhook POSTs, answered before routing (the hot path); see gateway.whatsapp.ingress.
+    app.add_middleware(WebhookIngress, state=app.state)
     app.include_router(webhook_router)
     app.include_router(admin_router)
     app.include_router(contacts_router)
 
+    document_signed_posts(app)
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        path = request.url.path
-        if request.method == "POST" and (
-            path == WEBHOOK_PATH or path.startswith(WEBHOOK_PATH + "/")
-        ):
-            WEBHOOK_REQUESTS.labels(result=exc.code).inc()
         return JSONResponse(
             {"error": {"code": exc.code, "message": exc.message}},
             status_code=exc.status_code,

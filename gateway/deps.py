@@ -17,7 +17,8 @@ from gateway.ratelimit import TokenBuckets, retry_after
 from gateway.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # async: a plain def dependency would hop to the thread pool on every request
     return request.app.state.settings  # type: ignore[no-any-return]
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import json
 import logging
+from collections.abc import Sequence
 
 import nats
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -16,7 +21,7 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import APIError, BadRequestError, NoStreamResponseError, NotFoundError
 
 from gateway.settings import Settings
 
@@ -108,3 +113,87 @@ async def pending_events(js: JetStreamContext, settings: Settings) -> int:
         stream = await js.stream_info(settings.stream)
         return int(stream.state.messages)
     return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+
+class AckedPublisher:
+    """Durable publishing to one stream: every message's PubAck awaited, pipelined.
+
+    All messages of a call go out before any ack is awaited, and the acks of every request
+    in flight come back on one reply subscription, told apart by a counter. That is what
+    ``JetStreamContext.publish`` does per message too, without its per-message random inbox
+    token, ``wait_for`` task and ``PubAck`` object: a future and one timer per call.
+    """
+
+    def __init__(self, nc: NATS, stream: str) -> None:
+        self._nc = nc
+        self._stream = stream
+        self._prefix = ""
+        self._tokens = itertools.count()
+        self._waiting: dict[str, asyncio.Future[Msg]] = {}
+
+    async def start(self) -> None:
+        self._prefix = self._nc.new_inbox() + "."
+        await self._nc.subscribe(self._prefix + "*", cb=self._on_ack)
+
+    async def _on_ack(self, msg: Msg) -> None:
+        future = self._waiting.pop(msg.subject[len(self._prefix) :], None)
+        if future is not None and not future.done():
+            future.set_result(msg)
+
+    async def publish(
+        self, messages: Sequence[tuple[str, bytes, str]], timeout: float
+    ) -> list[Exception | None]:
+        """Publish ``(subject, payload, msg_id)`` each with ``Nats-Msg-Id: msg_id``; one
+        result per message: ``None`` once stored (or a duplicate of a stored one), else why
+        not. Never raises for a failed message."""
+        loop = asyncio.get_running_loop()
+        sent: list[tuple[str, asyncio.Future[Msg]]] = []
+        results: list[Exception | None] = [None] * len(messages)
+        for i, (subject, payload, msg_id) in enumerate(messages):
+            token = f"{next(self._tokens):x}"
+            future: asyncio.Future[Msg] = loop.create_future()
+            self._waiting[token] = future
+            sent.append((token, future))
+            headers = {"Nats-Msg-Id": msg_id, "Nats-Expected-Stream": self._stream}
+            reply = self._prefix + token
+            try:
+                await self._nc.publish(subject, payload, reply=reply, headers=headers)
+            except (NatsError, OSError) as exc:  # closed, draining, buffer full while away
+                future.cancel()
+                results[i] = exc
+        timer = loop.call_later(timeout, _expire, [f for _, f in sent])
+        try:
+            for i, (_, future) in enumerate(sent):
+                if results[i] is None:
+                    try:
+                        results[i] = _ack_error(await future)
+                    except TimeoutError as exc:
+                        results[i] = exc
+        finally:
+            timer.cancel()
+            for token, _ in sent:
+                self._waiting.pop(token, None)
+        return results
+
+
+def _expire(futures: list[asyncio.Future[Msg]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_exception(TimeoutError("no PubAck in time"))
+
+
+def _ack_error(msg: Msg) -> Exception | None:
+    """Why a PubAck says the message was not stored, or ``None``."""
+    if msg.headers and msg.headers.get("Status") == "503":
+        return NoStreamResponseError()  # no stream takes this subject
+    try:
+        ack = json.loads(msg.data)
+    except ValueError:
+        return APIError(description=f"unreadable PubAck {msg.data[:80]!r}")
+    if "error" not in ack:
+        return None
+    try:
+        APIError.from_error(ack["error"])  # raises the error's own class
+    except APIError as exc:
+        return exc
+    return APIError(description=str(ack["error"])[:200])

@@ -1,5 +1,5 @@
-"""Meta's webhook: the verification handshake and signed event delivery. Verify, publish,
-return — no business logic here.
+"""Meta's webhook: the verification handshake here, signed event delivery in
+:mod:`gateway.whatsapp.ingress`. Verify, publish, return — no business logic here.
 
 Two routes of each: ``/webhook`` for the single channel of the ``WHATSAPP_*`` settings, and
 ``/webhook/{channel_id}`` for the channels of the operator's registry, each checked with
@@ -11,24 +11,19 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.requests import ClientDisconnect
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import PlainTextResponse
 
-from gateway.channels import ChannelEntry
+from gateway.channels import WEBHOOK_PREFIX, ChannelEntry
 from gateway.deps import SettingsDep
-from gateway.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
-from gateway.metrics import WEBHOOK_REQUESTS
-from gateway.settings import Settings
-from gateway.whatsapp.events import InboundEvent, parse_body, require_owner, split_envelope
-from gateway.whatsapp.service import publish_events
-from gateway.whatsapp.signature import verify_signature
+from gateway.errors import Forbidden, NotFound
 
 router = APIRouter(prefix="/api/whatsapp", tags=["whatsapp"])
 
 
-# The POST routes read the raw bytes themselves (the signature covers them), so FastAPI
-# cannot describe their body: the OpenAPI document says here what Meta sends.
+# The POSTs are answered before routing and read the raw bytes themselves (the signature
+# covers them), so FastAPI cannot describe them: the OpenAPI document says here what Meta
+# sends and what it gets back.
 def _array(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"type": "array", "items": items, **extra}
 
@@ -135,73 +130,72 @@ async def verify_channel_webhook(
     return _challenge(mode, token, challenge, expected)
 
 
-async def read_signed_body(request: Request, settings: Settings, app_secret: str) -> bytes:
-    """The raw bytes, size-limited, with their signature checked before anything parses them."""
-    header = request.headers.get("x-hub-signature-256")
-    if not header:
-        raise Unauthorized("missing X-Hub-Signature-256 header")
-    limit = settings.max_body_bytes
-    declared = request.headers.get("content-length", "")
-    # isdigit() alone is true for "²", which int() refuses.
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-    body = bytearray()
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-    except ClientDisconnect:
-        raise BadRequest("the client went away before sending the whole body") from None
-    raw = bytes(body)
-    verify_signature(raw, header, app_secret)
-    return raw
+_ERROR = {
+    "description": "refused, nothing stored",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "properties": {"code": _STRING, "message": _STRING},
+                    }
+                },
+            }
+        }
+    },
+}
+_STORED = {
+    "description": "every event of the POST stored in JetStream",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"status": _STRING, "events": {"type": "integer"}},
+            }
+        }
+    },
+}
+_REFUSALS = {
+    "400": "not a webhook envelope",
+    "401": "no X-Hub-Signature-256",
+    "403": "wrong signature, or ids that are not the channel's",
+    "404": "no such channel",
+    "413": "body over IBBASE_MAX_BODY_BYTES",
+    "503": "JetStream did not confirm: retry later (Meta does)",
+}
 
 
-async def signed_body(request: Request, settings: SettingsDep) -> bytes:
-    return await read_signed_body(
-        request, settings, settings.whatsapp_app_secret.get_secret_value()
-    )
+def _signed_post(summary: str, path_parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": _STORED}
+    responses.update({code: {**_ERROR, "description": why} for code, why in _REFUSALS.items()})
+    return {
+        "tags": ["whatsapp"],
+        "summary": summary,
+        "operationId": summary.lower().replace(" ", "_"),
+        **_SIGNED_EVENTS_DOC,
+        "parameters": path_parameters + _SIGNED_EVENTS_DOC["parameters"],
+        "responses": responses,
+    }
 
 
-async def channel_signed_body(
-    request: Request, settings: SettingsDep, channel: ChannelDep
-) -> bytes:
-    """Signed with this channel's app secret, and only that one."""
-    return await read_signed_body(request, settings, channel.app_secret.get_secret_value())
+def document_signed_posts(app: FastAPI) -> None:
+    """Add the two webhook POSTs to the app's OpenAPI document."""
+    generate = app.openapi
+    channel = {"name": "channel_id", "in": "path", "required": True, "schema": _STRING}
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            paths = generate()["paths"]
+            posts = {
+                WEBHOOK_PREFIX: _signed_post("Receive webhook", []),
+                f"{WEBHOOK_PREFIX}/{{channel_id}}": _signed_post(
+                    "Receive channel webhook", [channel]
+                ),
+            }
+            for path, operation in posts.items():
+                paths.setdefault(path, {})["post"] = operation
+        return app.openapi_schema  # type: ignore[return-value]
 
-async def _store(request: Request, settings: Settings, events: list[InboundEvent]) -> JSONResponse:
-    await publish_events(
-        request.app.state.js,
-        events,
-        prefix=settings.subject_prefix,
-        stream=settings.stream,
-        timeout=settings.publish_timeout_s,
-    )
-    WEBHOOK_REQUESTS.labels(result="stored").inc()
-    return JSONResponse({"status": "ok", "events": len(events)})
-
-
-@router.post("/webhook", openapi_extra=_SIGNED_EVENTS_DOC)
-async def receive_webhook(
-    request: Request, settings: SettingsDep, raw: Annotated[bytes, Depends(signed_body)]
-) -> JSONResponse:
-    return await _store(request, settings, split_envelope(parse_body(raw)))
-
-
-@router.post("/webhook/{channel_id}", openapi_extra=_SIGNED_EVENTS_DOC)
-async def receive_channel_webhook(
-    request: Request,
-    settings: SettingsDep,
-    channel: ChannelDep,
-    raw: Annotated[bytes, Depends(channel_signed_body)],
-) -> JSONResponse:
-    body = parse_body(raw)
-    events = split_envelope(body, channel_id=channel.id)
-    require_owner(
-        body,
-        phone_number_id=channel.phone_number_id,
-        business_account_id=channel.business_account_id,
-    )
-    return await _store(request, settings, events)
+    app.openapi = openapi  # type: ignore[method-assign]

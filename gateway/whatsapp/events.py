@@ -13,7 +13,9 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+import orjson
 
 from gateway.errors import BadRequest, Forbidden, PayloadTooLarge
 
@@ -31,13 +33,18 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # A \uD800-\uDFFF escape: the only way a lone surrogate (unencodable as UTF-8) gets in.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# An integer literal orjson would turn into a float (past 64 bits: 20 digits or more). Also
+# matches such digits inside strings; those bodies merely take the slower exact path.
+_LONG_INTEGER = re.compile(rb"[:,\[]\s*-?\d{20}")
 
 
 @dataclass(frozen=True)
 class InboundEvent:
     """One event as stored in JetStream; ``event_id`` becomes ``Nats-Msg-Id``."""
 
-    kind: str  # message | status | error | other
+    KINDS: ClassVar[tuple[str, ...]] = ("message", "status", "error", "other")
+
+    kind: str  # one of KINDS
     event_id: str
     phone_number_id: str
     data: dict[str, Any]
@@ -67,11 +74,10 @@ class InboundEvent:
         }
         if self.channel_id:  # single-channel events stay exactly as they were
             fields["channel_id"] = self.channel_id
-        return json.dumps(
-            fields,
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode()
+        try:
+            return orjson.dumps(fields)
+        except orjson.JSONEncodeError:  # an integer past 64 bits (kept exact by parse_body)
+            return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> InboundEvent:
@@ -116,7 +122,28 @@ def _finite_float(text: str) -> float:
 
 def parse_body(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object, or ``BadRequest``: strict UTF-8 JSON (no NaN, no
-    infinities, no lone surrogates), nested at most ``MAX_DEPTH`` levels."""
+    infinities, no lone surrogates), nested at most ``MAX_DEPTH`` levels.
+
+    orjson reads the usual body; whatever it refuses, and integers it would round, go to the
+    standard library's exact reading, which decides and says why."""
+    body: Any = None
+    if _LONG_INTEGER.search(raw) is None:
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            body = None
+    if body is None:
+        body = _parse_exactly(raw)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    strings = _SURROGATE_ESCAPE.search(raw) is not None
+    # Fewer brackets than MAX_DEPTH (brackets in strings count too) cannot nest too deep.
+    if strings or raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
+        _check_tree(body, strings=strings)
+    return body
+
+
+def _parse_exactly(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
         body = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
@@ -128,9 +155,6 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         raise BadRequest(f"the body is nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # an integer of more than 4300 digits
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    _check_tree(body, strings=_SURROGATE_ESCAPE.search(raw) is not None)
     return body
 
 

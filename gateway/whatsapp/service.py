@@ -2,41 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from nats.errors import Error as NatsError
-from nats.js import JetStreamContext
 
 from gateway.errors import Unavailable
+from gateway.jetstream import AckedPublisher
 from gateway.metrics import EVENTS_PUBLISHED
 from gateway.whatsapp.events import InboundEvent
 
 log = logging.getLogger(__name__)
+_PUBLISHED = {kind: EVENTS_PUBLISHED.labels(kind=kind) for kind in InboundEvent.KINDS}
 
 
 async def publish_events(
-    js: JetStreamContext, events: list[InboundEvent], *, prefix: str, stream: str, timeout: float
+    publisher: AckedPublisher, events: list[InboundEvent], *, prefix: str, timeout: float
 ) -> None:
-    """Publish all events concurrently; raise ``Unavailable`` unless every PubAck arrived.
+    """Publish all events at once; raise ``Unavailable`` unless every PubAck arrived.
 
     A partial failure is safe to retry: Meta redelivers the whole POST and ``Nats-Msg-Id``
     (plus the worker's database check) drops what was already stored.
     """
     if not events:
         return
-
-    async def one(event: InboundEvent) -> None:
-        await js.publish(
-            event.subject(prefix),
-            event.to_json(),
-            timeout=timeout,
-            stream=stream,
-            headers={"Nats-Msg-Id": event.event_id},
-        )
-
-    results = await asyncio.gather(*(one(e) for e in events), return_exceptions=True)
-    failures = [r for r in results if isinstance(r, BaseException)]
+    results = await publisher.publish(
+        [(e.subject(prefix), e.to_json(), e.event_id) for e in events], timeout
+    )
+    failures = [r for r in results if r is not None]
     if failures:
         unexpected = [f for f in failures if not isinstance(f, NatsError | TimeoutError | OSError)]
         if unexpected:
@@ -46,4 +38,4 @@ async def publish_events(
         )
         raise Unavailable("events could not be stored durably; retry later")
     for event in events:
-        EVENTS_PUBLISHED.labels(kind=event.kind).inc()
+        _PUBLISHED[event.kind].inc()

@@ -12,7 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.errors import ApiError
-from gateway.whatsapp.events import InboundEvent, parse_body, split_envelope
+from gateway.whatsapp.events import (
+    InboundEvent,
+    _check_tree,
+    _parse_exactly,
+    parse_body,
+    split_envelope,
+)
 from tests.bad_input.support import examples, tally
 
 SUBJECT = re.compile(r"^p\.[A-Za-z0-9_-]{1,64}\.(message|status|error|other)$")
@@ -166,6 +172,34 @@ def test_any_bytes_give_events_or_a_client_error(raw: bytes) -> None:
 def test_near_envelopes_give_events_or_a_client_error(body: dict, ascii_only: bool) -> None:
     raw = json.dumps(body, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
     outcome(raw, "webhook parser: envelope-shaped JSON with wrong parts", channel_id="crm.sales")
+
+
+def exact_reading(raw: bytes) -> dict[str, Any] | None:
+    """The standard library's reading alone, with the same checks; None where refused."""
+    try:
+        body = _parse_exactly(raw)
+        if not isinstance(body, dict):
+            return None
+        _check_tree(body, strings=True)
+    except ApiError:
+        return None
+    return body
+
+
+@examples(1200)
+@given(raw_bodies)
+def test_the_fast_reading_agrees_with_the_exact_one(raw: bytes) -> None:
+    """orjson and the standard library give the same document, types included (an integer
+    past 64 bits stays an exact int), or both refuse it."""
+    tally("webhook parser: fast vs exact reading")
+    try:
+        fast: dict[str, Any] | None = parse_body(raw)
+    except ApiError:
+        fast = None
+    exact = exact_reading(raw)
+    assert (fast is None) == (exact is None)
+    if fast is not None:
+        assert json.dumps(fast, sort_keys=True) == json.dumps(exact, sort_keys=True)
 
 
 # --- round trip ---------------------------------------------------------------------------

@@ -1,11 +1,17 @@
 """The streams the gateway publishes to: named by IBBASE_STREAM, created on a real
-nats-server, and a clear refusal when another stream already takes the subjects."""
+nats-server, a clear refusal when another stream already takes the subjects; and the
+publisher whose PubAcks decide the webhook's 200."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from nats.errors import Error as NatsError
+from nats.js.api import StreamConfig
+from nats.js.errors import APIError, NoStreamResponseError
 
 from gateway import jetstream
 from gateway.settings import Settings
@@ -53,3 +59,54 @@ async def test_renamed_stream_over_old_subjects_is_refused_clearly(
         assert f"NEW_{tag}" in str(info.value)
     finally:
         await nc.close()
+
+
+@pytest.fixture
+async def stream(nats_server: NatsServer) -> AsyncIterator[tuple[Any, Any, str, str]]:
+    """A connection, its JetStream context, a fresh stream and its subject prefix."""
+    tag = uuid.uuid4().hex[:8]
+    nc, js = await jetstream.connect(nats_server.url, name="test")
+    await js.add_stream(StreamConfig(name=f"P_{tag}", subjects=[f"p{tag}.>"]))
+    yield nc, js, f"P_{tag}", f"p{tag}"
+    await nc.close()
+
+
+async def test_publisher_stores_each_once_and_pipelines_acks(stream: Any) -> None:
+    nc, js, name, prefix = stream
+    publisher = jetstream.AckedPublisher(nc, name)
+    await publisher.start()
+    batch = [(f"{prefix}.a", b'{"n":%d}' % i, f"id-{i}") for i in range(50)]
+    assert await publisher.publish(batch, timeout=5) == [None] * 50
+    # Meta's redelivery of the same events: duplicates are acknowledged, not stored again.
+    assert await publisher.publish(batch[:10], timeout=5) == [None] * 10
+    assert (await js.stream_info(name)).state.messages == 50
+    assert not publisher._waiting  # every ack claimed, nothing left behind
+
+
+async def test_publisher_reports_each_failure_without_raising(stream: Any) -> None:
+    nc, js, name, prefix = stream
+    publisher = jetstream.AckedPublisher(nc, name)
+    await publisher.start()
+    silent = await nc.subscribe(f"q{prefix}.silent")  # a responder that never answers
+    results = await publisher.publish(
+        [
+            (f"{prefix}.ok", b"{}", "ok-1"),
+            (f"nostream{prefix}.x", b"{}", "none-1"),  # no stream takes the subject
+            (f"q{prefix}.silent", b"{}", "silent-1"),
+        ],
+        timeout=0.5,
+    )
+    assert results[0] is None
+    assert isinstance(results[1], NoStreamResponseError)
+    assert isinstance(results[2], TimeoutError)
+    await silent.unsubscribe()
+    # A stream other than the one expected takes the subject: refused, not stored there.
+    other = jetstream.AckedPublisher(nc, "NOT_" + name)
+    await other.start()
+    [wrong] = await other.publish([(f"{prefix}.ok", b"{}", "ok-2")], timeout=5)
+    assert isinstance(wrong, APIError) and wrong.err_code == 10060
+    assert (await js.stream_info(name)).state.messages == 1
+    await nc.close()
+    [closed] = await publisher.publish([(f"{prefix}.ok", b"{}", "ok-3")], timeout=5)
+    assert isinstance(closed, NatsError)
+    assert not publisher._waiting
