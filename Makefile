@@ -33,9 +33,8 @@ images: install
 	$(VENV)/python -m pytest -s tests/images
 
 bench: install
-	$(VENV)/python bench/webhook_ingest.py
 	$(VENV)/python bench/webhook.py
-	$(VENV)/python bench/end_to_end.py
+	$(VENV)/python bench/pipeline.py
 	$(VENV)/python bench/cards.py
 
 clean:

@@ -28,10 +28,13 @@ class BenchStack:
     admin_token: str
     stream: str = "WHATSAPP"
     gateway_pid: int | None = None
+    nats_pid: int | None = None
 
 
 @contextlib.contextmanager
-def bench_stack(*, worker: bool) -> Iterator[BenchStack]:
+def bench_stack(*, worker: bool, env: dict[str, str] | None = None) -> Iterator[BenchStack]:
+    """`env`: extra environment for every process (OCR_URL, IBBASE_WORKER_CONCURRENCY…)."""
+    extra = env or {}
     tmp = Path(tempfile.mkdtemp(prefix="ibbase-bench-"))
     nats = NatsServer(tmp / "nats")
     nats.start()
@@ -48,6 +51,7 @@ def bench_stack(*, worker: bool) -> Iterator[BenchStack]:
         IBBASE_ADMIN_TOKEN=secrets.token_hex(16),
         IBBASE_PORT=str(gw_port),
     )
+    env.update(extra)
     procs = []
     try:
         subprocess.run([sys.executable, "-m", "ibbase.cli", "migrate"], env=env, check=True)
@@ -70,6 +74,7 @@ def bench_stack(*, worker: bool) -> Iterator[BenchStack]:
             app_secret=env["WHATSAPP_APP_SECRET"],
             admin_token=env["IBBASE_ADMIN_TOKEN"],
             gateway_pid=procs[1].pid,
+            nats_pid=nats.proc.pid if nats.proc else None,
         )
     finally:
         for p in procs:

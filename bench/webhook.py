@@ -1,7 +1,8 @@
 """The webhook edge, side by side in one run: the ibbase gateway (verify → split → durable
 JetStream publish, every PubAck awaited) against pywa 4.x mounted on FastAPI (signature
-validation on, a no-op handler), sync and async variants. Same machine, same uvicorn, one
-worker process each, the same unique signed real-shaped payloads.
+validation on, a no-op handler), sync and async variants, and the floor: a bare FastAPI
+route that reads the body and answers 200, doing nothing else. Same machine, same uvicorn,
+one worker process each, the same unique signed real-shaped payloads.
 
 For each server: an open-loop load at fixed rates (requests are sent on schedule whatever the
 answers do, latency counted from the scheduled time, so a stall is not hidden), then a
@@ -9,7 +10,7 @@ closed-loop saturation run; throughput, p50/p99/p99.9, errors, the server's CPU 
 request and cores used. For ibbase the events are then counted in JetStream: every request
 answered 200 must be there exactly once.
 
-    .venv/bin/python bench/webhook.py [--rates 500,1000,2000] [--seconds 10] [--no-pywa]
+    .venv/bin/python bench/webhook.py [--rates 500,1000,2000] [--seconds 10] [--only-ours]
 """
 
 from __future__ import annotations
@@ -27,16 +28,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import nats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._stack import PHONE_ID, bench_stack, percentile
-from bench.webhook_ingest import count_events, payloads
+from graph_sandbox import webhooks as wh
 from ibbase.nats_server import free_port
 from ibbase.up import wait_http
 
 PATH = "/api/whatsapp/webhook"
 CONNECTIONS = 64
+
+FLOOR_APP = """
+from fastapi import FastAPI, Request
+
+app = FastAPI()
+
+@app.post("{path}")
+async def hook(request: Request):
+    await request.body()
+    return {{"status": "ok"}}
+
+@app.get("/healthz")
+async def healthz():
+    return {{}}
+"""
 
 PYWA_APP = """
 import os
@@ -60,6 +77,26 @@ async def healthz():
 """
 
 
+def payloads(n: int, secret: str) -> list[tuple[bytes, dict[str, str]]]:
+    """``n`` unique signed text-message webhooks, as Meta sends them."""
+    out = []
+    for i in range(n):
+        msg = wh.text_message(f"7900{i % 10_000_000:07d}", f"bench message {i}")
+        # A 2026 contact, with its business-scoped user id (pywa drops updates without one).
+        sender = wh.contact(msg["from"], "Bench", user_id=f"US.{13491208655302741918 + i}")
+        body = wh.encode(wh.envelope(PHONE_ID, messages=[msg], contacts=[sender]))
+        headers = {"X-Hub-Signature-256": wh.sign(body, secret), "Content-Type": "application/json"}
+        out.append((body, headers))
+    return out
+
+
+async def count_events(nats_url: str, stream: str) -> int:
+    nc = await nats.connect(nats_url)
+    info = await nc.jetstream().stream_info(stream)
+    await nc.close()
+    return int(info.state.messages)
+
+
 @dataclass
 class Result:
     sent: int = 0
@@ -68,6 +105,7 @@ class Result:
     transport_errors: int = 0
     elapsed: float = 0.0
     cpu_s: float = 0.0
+    store_cpu_s: float = 0.0  # nats-server's, for ibbase: the durable storage pywa skips
 
     @property
     def ok(self) -> int:
@@ -194,23 +232,25 @@ async def closed_loop(port: int, reqs: list[tuple[bytes, dict[str, str]]]) -> Re
     return result
 
 
-async def measure(pid: int, port: int, reqs: list, rate: float | None) -> Result:
+async def measure(
+    pid: int, port: int, reqs: list, rate: float | None, store_pid: int | None
+) -> Result:
     before = cpu_seconds(pid)
+    store_before = cpu_seconds(store_pid) if store_pid else 0.0
     result = await (open_loop(port, reqs, rate) if rate else closed_loop(port, reqs))
     result.cpu_s = cpu_seconds(pid) - before
+    result.store_cpu_s = (cpu_seconds(store_pid) - store_before) if store_pid else 0.0
     return result
 
 
 @contextlib.contextmanager
-def pywa_server(module: str, app_secret: str) -> Iterator[tuple[int, int]]:
-    """pywa on FastAPI under uvicorn, one worker; yields (pid, port)."""
-    define = "async def" if module == "pywa_async" else "def"
-    source = PYWA_APP.format(module=module, path=PATH, define=define)
-    app_dir = Path(tempfile.mkdtemp(prefix="pywa-bench-"))
-    (app_dir / "pywa_bench_app.py").write_text(source)
+def peer_server(source: str, app_secret: str) -> Iterator[tuple[int, int]]:
+    """An app module under uvicorn, one worker, as `ibbase gateway` runs; yields (pid, port)."""
+    app_dir = Path(tempfile.mkdtemp(prefix="webhook-bench-"))
+    (app_dir / "bench_app.py").write_text(source)
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "pywa_bench_app:app", "--port", str(port),
+        [sys.executable, "-m", "uvicorn", "bench_app:app", "--port", str(port),
          "--workers", "1", "--log-level", "warning", "--no-access-log"],
         cwd=app_dir, env={**os.environ, "PHONE_ID": PHONE_ID, "APP_SECRET": app_secret},
     )  # fmt: skip
@@ -222,17 +262,35 @@ def pywa_server(module: str, app_secret: str) -> Iterator[tuple[int, int]]:
         proc.wait(15)
 
 
-async def run_all(pid: int, port: int, reqs: list, rates: list[int], seconds: float) -> dict:
+def peers(only_ours: bool) -> dict[str, str]:
+    """Label → app source of the servers measured beside ours."""
+    if only_ours:
+        return {}
+    return {
+        "pywa sync (FastAPI)": PYWA_APP.format(module="pywa", path=PATH, define="def"),
+        "pywa async (FastAPI)": PYWA_APP.format(module="pywa_async", path=PATH, define="async def"),
+        "floor: bare FastAPI 200": FLOOR_APP.format(path=PATH),
+    }
+
+
+async def run_all(
+    pid: int,
+    port: int,
+    reqs: list,
+    rates: list[int],
+    seconds: float,
+    store_pid: int | None = None,
+) -> dict[str, Result]:
     out: dict[str, Result] = {}
     used = 0
     await closed_loop(port, reqs[:200])  # warm-up: connections, imports, JIT-free caches
     used += 200
     for rate in rates:
         n = int(rate * seconds)
-        out[f"{rate}/s"] = await measure(pid, port, reqs[used : used + n], rate)
+        out[f"{rate}/s"] = await measure(pid, port, reqs[used : used + n], rate, store_pid)
         used += n
     n = int(max(rates) * seconds)
-    out["saturation"] = await measure(pid, port, reqs[used : used + n], None)
+    out["saturation"] = await measure(pid, port, reqs[used : used + n], None, store_pid)
     return out
 
 
@@ -240,7 +298,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rates", default="500,1000,2000")
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--no-pywa", action="store_true")
+    parser.add_argument("--only-ours", action="store_true", help="skip pywa and the floor")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     total = 200 + int(sum(rates) * args.seconds) + int(max(rates) * args.seconds)
@@ -252,15 +310,13 @@ def main() -> None:
         assert port is not None and stack.gateway_pid is not None
         before = asyncio.run(count_events(stack.nats_url, stack.stream))
         results["ibbase gateway"] = asyncio.run(
-            run_all(stack.gateway_pid, port, reqs, rates, args.seconds)
+            run_all(stack.gateway_pid, port, reqs, rates, args.seconds, stack.nats_pid)
         )
         stored = asyncio.run(count_events(stack.nats_url, stack.stream)) - before
         answered = 200 + sum(r.ok for r in results["ibbase gateway"].values())
-    if not args.no_pywa:
-        for module in ("pywa", "pywa_async"):
-            with pywa_server(module, stack.app_secret) as (pid, pport):
-                label = f"{module} {'async' if module == 'pywa_async' else 'sync'} (FastAPI)"
-                results[label] = asyncio.run(run_all(pid, pport, reqs, rates, args.seconds))
+    for label, source in peers(args.only_ours).items():
+        with peer_server(source, stack.app_secret) as (pid, pport):
+            results[label] = asyncio.run(run_all(pid, pport, reqs, rates, args.seconds))
 
     cores = os.cpu_count()
     print(f"webhook edge, {cores} cores, one uvicorn worker per server, {CONNECTIONS} connections")
@@ -272,11 +328,20 @@ def main() -> None:
     print(f"ibbase: {answered} requests answered 200, {stored} events in JetStream "
           f"({'none lost, none doubled' if answered == stored else 'MISMATCH'})")  # fmt: skip
     ours = results["ibbase gateway"]["saturation"]
+    print(
+        f"ibbase at saturation: nats-server (durable JetStream storage, which pywa does not "
+        f"do) used {ours.store_cpu_s / ours.elapsed:.2f} cores more, "
+        f"{ours.store_cpu_s / max(ours.ok, 1) * 1e6:.0f} µs per request"
+    )
     for server, phases in results.items():
         if server != "ibbase gateway":
             theirs = phases["saturation"]
             ratio = (ours.ok / ours.elapsed) / max(theirs.ok / theirs.elapsed, 1e-9)
-            print(f"saturation ratio ibbase / {server}: {ratio:.2f}×")
+            cpu = (theirs.cpu_s / max(theirs.ok, 1)) / max(ours.cpu_s / max(ours.ok, 1), 1e-12)
+            print(
+                f"saturation ratio ibbase / {server}: {ratio:.2f}× the throughput, "
+                f"{cpu:.2f}× less server CPU per request"
+            )
 
 
 if __name__ == "__main__":
