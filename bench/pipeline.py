@@ -12,8 +12,9 @@ in the sandbox, so a backlog shows instead of slowing the sender down.
 Baseline, same run, same cards: the in-process card reader alone, one card after another;
 the ratio shows what the pipeline adds on top of reading the card.
 
-    .venv/bin/python bench/pipeline.py [--rates 20,40,80,160,320,640] [--cards 16]
-                                       [--no-cluster] [--concurrency N] [DEVSET]
+    .venv/bin/python bench/pipeline.py [--rates 30,120,240,480,960] [--cards 20]
+                                       [--no-cluster] [--replicas 1,2] [--concurrency N]
+                                       [DEVSET]
 
 About 5-6 minutes on 2 cores with the defaults (3 stacks, Ray started once).
 """
@@ -49,8 +50,8 @@ from ibbase.simulate import SimulatedUser  # noqa: E402
 DEVSET = ROOT.parent / "shared" / "devset"
 CARD_REPLY = "✅"  # replies.CARD_HEADER: anything else is a polite failure
 POLL_S = 0.05
-# Light load up to past what 2 cores can read (about 300-400 cards/min there), doubling.
-RATES = "20,40,80,160,320,640"
+# Light load, then doubling up to past what 2 cores can read (about 500 cards/min there).
+RATES = "30,120,240,480,960"
 # Goal from the issue: a card answered within 2 s at light load, in-process reader.
 GOAL_P50_S = 2.0
 
@@ -231,13 +232,13 @@ def run_setup(
 
 
 @contextlib.contextmanager
-def ocr_cluster() -> Iterator[tuple[str, ModuleType]]:
+def ocr_cluster(num_cpus: int) -> Iterator[tuple[str, ModuleType]]:
     """A local Ray with Serve's HTTP on a free port; yields its URL and the cluster module."""
     from ocr_cluster import cluster
 
     port = free_port()
     temp_dir = f"/tmp/rayocr_pipeline_{os.getpid()}"
-    cluster.start_ray(num_cpus=4, temp_dir=temp_dir)  # Serve places replicas by logical CPUs
+    cluster.start_ray(num_cpus=num_cpus, temp_dir=temp_dir)  # replicas placed by logical CPUs
     try:
         yield f"http://127.0.0.1:{port}", cluster
     finally:
@@ -246,17 +247,17 @@ def ocr_cluster() -> Iterator[tuple[str, ModuleType]]:
 
 
 def deploy_replicas(cluster: ModuleType, url: str, replicas: int) -> None:
-    """The `ocr` app with `replicas` OCR replicas and one ingress and QR replica, autoscaling
-    off: an ingress or QR replica added mid-run would be measured as OCR's doing."""
+    """The `ocr` app with `replicas` OCR replicas of one reading lane each (pool_size 1: a
+    replica is one core's worth, so that what replicas add shows on a 2-core machine too),
+    one ingress and one QR replica, autoscaling off: a replica added mid-run would be
+    measured as the OCR replicas' doing."""
     want = {"Ingress": 1, "QrReader": 1, "OcrReader": replicas}
+    patches: dict[tuple[str, str], dict[str, Any]] = {
+        ("ocr", name): {"num_replicas": n, "autoscaling_config": None} for name, n in want.items()
+    }
+    patches[("ocr", "OcrReader")]["user_config"] = {"pool_size": 1}
     config = cluster.select(
-        cluster.load_config(),
-        port=int(url.rsplit(":", 1)[1]),
-        host="127.0.0.1",
-        patches={
-            ("ocr", name): {"num_replicas": n, "autoscaling_config": None}
-            for name, n in want.items()
-        },
+        cluster.load_config(), port=int(url.rsplit(":", 1)[1]), host="127.0.0.1", patches=patches
     )
     t = time.perf_counter()
     cluster.deploy(config)
@@ -289,11 +290,12 @@ def reader_alone(cards: list[bytes]) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rates", default=RATES, help="offered cards per minute")
-    ap.add_argument("--cards", type=int, default=16, help="cards per rate step")
+    ap.add_argument("--cards", type=int, default=20, help="cards per rate step")
     ap.add_argument("--warmup", type=int, default=2, help="warm-up cards per setup, at once")
     ap.add_argument("--timeout", type=float, default=90, help="seconds a card may take")
     ap.add_argument("--concurrency", type=int, default=0, help="IBBASE_WORKER_CONCURRENCY")
     ap.add_argument("--no-cluster", action="store_true", help="in-process reader only")
+    ap.add_argument("--replicas", default="1,2", help="OCR replica counts to measure")
     ap.add_argument("devset", nargs="?", type=Path, default=DEVSET)
     args = ap.parse_args()
     args.rates = sorted(float(r) for r in args.rates.split(","))
@@ -311,8 +313,10 @@ def main() -> None:
     alone = reader_alone(cards)
     steps = run_setup("in-process reader", cards, args, {})
     if not args.no_cluster:
-        with ocr_cluster() as (url, cluster):
-            for replicas in (1, 2):
+        counts = [int(n) for n in args.replicas.split(",")]
+        # One logical CPU per OCR replica, a little for the ingress and QR replicas.
+        with ocr_cluster(num_cpus=max(4, max(counts) + 1)) as (url, cluster):
+            for replicas in counts:
                 deploy_replicas(cluster, url, replicas)
                 setup = f"Serve, {replicas} OCR replica{'s' if replicas > 1 else ''}"
                 steps += run_setup(setup, cards, args, {"OCR_URL": url})
