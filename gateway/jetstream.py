@@ -149,20 +149,21 @@ class AckedPublisher:
         loop = asyncio.get_running_loop()
         sent: list[tuple[str, asyncio.Future[Msg]]] = []
         results: list[Exception | None] = [None] * len(messages)
-        for i, (subject, payload, msg_id) in enumerate(messages):
-            token = f"{next(self._tokens):x}"
-            future: asyncio.Future[Msg] = loop.create_future()
-            self._waiting[token] = future
-            sent.append((token, future))
-            headers = {"Nats-Msg-Id": msg_id, "Nats-Expected-Stream": self._stream}
-            reply = self._prefix + token
-            try:
-                await self._nc.publish(subject, payload, reply=reply, headers=headers)
-            except (NatsError, OSError) as exc:  # closed, draining, buffer full while away
-                future.cancel()
-                results[i] = exc
-        timer = loop.call_later(timeout, _expire, [f for _, f in sent])
-        try:
+        timer: asyncio.TimerHandle | None = None
+        try:  # whatever happens (a cancelled request too), nothing is left waiting
+            for i, (subject, payload, msg_id) in enumerate(messages):
+                token = f"{next(self._tokens):x}"
+                future: asyncio.Future[Msg] = loop.create_future()
+                self._waiting[token] = future
+                sent.append((token, future))
+                headers = {"Nats-Msg-Id": msg_id, "Nats-Expected-Stream": self._stream}
+                reply = self._prefix + token
+                try:
+                    await self._nc.publish(subject, payload, reply=reply, headers=headers)
+                except (NatsError, OSError) as exc:  # closed, draining, buffer full while away
+                    future.cancel()
+                    results[i] = exc
+            timer = loop.call_later(timeout, _expire, [f for _, f in sent])
             for i, (_, future) in enumerate(sent):
                 if results[i] is None:
                     try:
@@ -170,7 +171,8 @@ class AckedPublisher:
                     except TimeoutError as exc:
                         results[i] = exc
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
             for token, _ in sent:
                 self._waiting.pop(token, None)
         return results
