@@ -101,7 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
-            {"error": {"code": exc.code, "message": exc.message}},
+            exc.document(),
             status_code=exc.status_code,
             headers=exc.headers,
         )

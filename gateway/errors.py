@@ -12,6 +12,10 @@ class ApiError(Exception):
         self.message = message
         self.headers = headers  # e.g. WWW-Authenticate on a 401, Retry-After on a 429
 
+    def document(self) -> dict[str, dict[str, str]]:
+        """The body every API error is answered with."""
+        return {"error": {"code": self.code, "message": self.message}}
+
 
 class BadRequest(ApiError):
     pass

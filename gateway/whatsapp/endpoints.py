@@ -67,17 +67,12 @@ _ENVELOPE = {
         ),
     },
 }
-_SIGNED_EVENTS_DOC = {
-    "parameters": [
-        {
-            "name": "X-Hub-Signature-256",
-            "in": "header",
-            "required": True,
-            "description": "sha256=<hex HMAC-SHA256 of the raw body with the app secret>",
-            "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
-        }
-    ],
-    "requestBody": {"required": True, "content": {"application/json": {"schema": _ENVELOPE}}},
+_SIGNATURE_HEADER = {
+    "name": "X-Hub-Signature-256",
+    "in": "header",
+    "required": True,
+    "description": "sha256=<hex HMAC-SHA256 of the raw body with the app secret>",
+    "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
 }
 
 ModeQuery = Annotated[str | None, Query(alias="hub.mode")]
@@ -174,8 +169,8 @@ def _signed_post(summary: str, path_parameters: list[dict[str, Any]]) -> dict[st
         "tags": ["whatsapp"],
         "summary": summary,
         "operationId": summary.lower().replace(" ", "_"),
-        **_SIGNED_EVENTS_DOC,
-        "parameters": path_parameters + _SIGNED_EVENTS_DOC["parameters"],
+        "parameters": [*path_parameters, _SIGNATURE_HEADER],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ENVELOPE}}},
         "responses": responses,
     }
 

@@ -131,8 +131,7 @@ async def _read_body(receive: Receive, declared: bytes, limit: int) -> bytes:
 
 
 def _error_body(exc: ApiError) -> bytes:
-    error = {"error": {"code": exc.code, "message": exc.message}}
-    return json.dumps(error, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(exc.document(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def _answer(
