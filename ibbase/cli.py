@@ -108,7 +108,7 @@ def _operator(args: argparse.Namespace) -> int:
 def _scan(args: argparse.Namespace) -> int:
     from ocr_cluster.scan import main
 
-    return main(args.paths, args.json)
+    return main(args.paths, args.json, engine=args.engine, region=args.region)
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -160,6 +160,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scan", help="read business-card images")
     p.add_argument("paths", nargs="+")
     p.add_argument("--json", action="store_true", help="one JSON line per image")
+    p.add_argument(
+        "--engine",
+        choices=("auto", "neural", "tesseract"),
+        default="auto",
+        help="auto: neural detector and recognisers, tesseract for Cyrillic lines (default)",
+    )
+    p.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="CC",
+        help="country (ISO code, e.g. BR) for numbers the card leaves without one, used only "
+        "when the card shows no country itself; repeatable",
+    )
     p.set_defaults(func=_scan)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
     _add_admin_parser(sub)

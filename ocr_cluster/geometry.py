@@ -43,6 +43,11 @@ def rectify(rgb: np.ndarray) -> Rectified:
     if quad is not None:
         card, m = warp_quad(rgb, quad)
         return Rectified(card, quad, "warp", 0.0, m)
+    return deskew(rgb)
+
+
+def deskew(rgb: np.ndarray) -> Rectified:
+    """The whole image turned so its text lines are level."""
     angle = text_skew_angle(to_gray(rgb))
     if abs(angle) < 0.4:
         return Rectified(rgb, None, "none", 0.0, np.eye(3))

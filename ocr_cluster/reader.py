@@ -1,6 +1,10 @@
 """The card reader: image bytes → contact, QR first, then OCR on the rectified card.
 
 Plain Python (no Ray): the Serve deployments and the in-process default both wrap it.
+
+Engines (`engine=`): `auto` finds the lines with the neural detector, reads them with the
+neural recognisers and hands Cyrillic lines to tesseract (see `lines.py`); `neural` never
+calls tesseract (no Cyrillic); `tesseract` is the older whole-page tesseract reading.
 """
 
 from __future__ import annotations
@@ -8,67 +12,125 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from ocr_cluster import geometry
+from ocr_cluster.country import card_regions
 from ocr_cluster.decode import ImageError, decode_image
-from ocr_cluster.fields import TextLine, extract_fields, phone_regions
+from ocr_cluster.fields import TextLine, extract_fields
+from ocr_cluster.lines import LineReader
 from ocr_cluster.merge import merge
+from ocr_cluster.neural import NeuralOcr
 from ocr_cluster.ocr import Line, TesseractPool, resolve_tessdata
 from ocr_cluster.qr import find_qr, parse_payload
 from ocr_cluster.rescue import reread_contacts, rescue_missed
 from ocr_cluster.result import CONTACT_FIELDS, CardResult, Contact
 from ocr_cluster.sanity import clean_values
 
-__all__ = ["CardReader", "CardResult", "Contact", "ImageError", "read_text"]
+__all__ = ["ENGINES", "CardReader", "CardResult", "Contact", "ImageError", "read_text"]
+
+ENGINES = ("auto", "neural", "tesseract")
+# Tesseract language for the lines PP-OCR's alphabets cannot spell (stacked tone marks).
+VIETNAMESE = "vie"
 
 # Below this much confidently read text the first pass is "weak" and orientation is checked.
 WEAK_TEXT_SCORE = 60.0
 
 
+@dataclass(frozen=True)
+class CardLines:
+    """The text lines of a card photo and its QR payload, before any field logic."""
+
+    lines: list[TextLine]
+    qr_payload: str | None
+    timings: dict[str, float]
+
+
 class CardReader:
     """Loads tesseract once; `read()` may be called from several threads at once."""
 
-    def __init__(self, tessdata: str | None = None, langs: str = "rus+eng", pool_size: int = 4):
+    def __init__(
+        self,
+        tessdata: str | None = None,
+        langs: str = "rus+eng",
+        pool_size: int = 4,
+        engine: str = "auto",
+        threads: int = 1,
+    ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+        self.engine = engine
         tessdata = resolve_tessdata(tessdata)
-        self._pool = TesseractPool(tessdata, langs, size=pool_size)
+        self._pool = TesseractPool(tessdata, langs, size=pool_size) if engine != "neural" else None
         # Latin-only second readings of e-mails and websites (no Cyrillic look-alikes).
-        self._english = TesseractPool(tessdata, "eng", size=pool_size)
+        self._english = (
+            TesseractPool(tessdata, "eng", size=pool_size) if engine == "tesseract" else None
+        )
+        self._lines = None
+        if engine == "auto":
+            vietnamese = TesseractPool(tessdata, VIETNAMESE, size=pool_size)
+            self._vietnamese: TesseractPool | None = vietnamese
+            self._lines = LineReader(NeuralOcr(threads=threads), self._pool, vietnamese)
+        elif engine == "neural":
+            self._lines = LineReader(NeuralOcr(threads=threads))
 
     @property
     def ready(self) -> bool:
-        return self._pool is not None
+        return self._lines is not None or self._pool is not None
+
+    @property
+    def device(self) -> str:
+        """Where the neural stages run (an ONNX Runtime provider), or "cpu" for tesseract."""
+        return self._lines.neural.provider if self._lines is not None else "cpu"
 
     def close(self) -> None:
-        self._pool.close()
-        self._english.close()
+        for pool in (self._pool, self._english, getattr(self, "_vietnamese", None)):
+            if pool is not None:
+                pool.close()
 
-    def read(self, data: bytes) -> CardResult:
+    def read(self, data: bytes, fallback_regions: Sequence[str] = ()) -> CardResult:
+        """The contact on the card photo `data`. `fallback_regions` (ISO codes: the sender's
+        own country, the channel's) are used for numbers printed without a country code only
+        when the card itself shows no country."""
+        text = self.read_lines(data)
+        t0 = time.perf_counter()
+        result = read_text(text.lines, text.qr_payload, fallback_regions=fallback_regions)
+        fields = time.perf_counter() - t0
+        timings = {**text.timings, "fields": fields, "total": text.timings["total"] + fields}
+        return replace(result, timings={k: round(v, 4) for k, v in timings.items()})
+
+    def read_lines(self, data: bytes) -> CardLines:
+        """Everything the reader sees on the photo `data`: text lines and the QR payload."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         rgb = decode_image(data)
         t1 = time.perf_counter()
         rect = geometry.rectify(rgb)
-        card_gray = geometry.to_gray(rect.image)
+        if rect.method == "warp" and self._lines is not None:
+            if self._lines.text_beyond(rgb, rect.matrix, rect.image.shape):
+                rect = geometry.deskew(rgb)
+        card = rect.image
         t2 = time.perf_counter()
-        hit, where = find_qr(geometry.to_gray(rgb), card_gray)
-        payload = hit.text if hit else None
+        hit, where = find_qr(geometry.to_gray(rgb), geometry.to_gray(card))
         if hit is not None:
-            # Tesseract's layout analysis may swallow a line next to the code as "image".
+            # The detector may take the code's modules for text, tesseract for a picture
+            # that swallows a line next to it: paint it out.
             corners = hit.corners if where == "card" else rect.to_card(hit.corners)
-            card_gray = blank_region(card_gray, corners)
+            card = blank_region(card, corners)
         t3 = time.perf_counter()
-        lines = self._ocr(card_gray)
+        if self._lines is not None:
+            card_text = self._lines.read(card)
+            lines = card_text.lines
+            timings.update(card_text.timings)
+        else:
+            lines = to_text_lines(self._ocr(geometry.to_gray(card)))
         t4 = time.perf_counter()
-        result = read_text(to_text_lines(lines), payload)
-        t5 = time.perf_counter()
-        timings.update(
-            decode=t1 - t0, geometry=t2 - t1, qr=t3 - t2, ocr=t4 - t3, fields=t5 - t4, total=t5 - t0
-        )
-        return replace(result, timings={k: round(v, 4) for k, v in timings.items()})
+        timings.update(decode=t1 - t0, geometry=t2 - t1, qr=t3 - t2, ocr=t4 - t3, total=t4 - t0)
+        return CardLines(lines=lines, qr_payload=hit.text if hit else None, timings=timings)
 
     def read_qr(self, data: bytes) -> CardResult:
         """Only the QR code: fast, and empty when the card has none."""
@@ -84,6 +146,8 @@ class CardReader:
         return _result(values, conf, source, {"total": time.perf_counter() - t0})
 
     def _ocr(self, gray: np.ndarray) -> list[Line]:
+        """The whole-page tesseract reading (engine="tesseract")."""
+        assert self._pool is not None and self._english is not None
         gray = prepare_for_ocr(gray)
         lines, gray = self._upright_lines(gray)
         lines = rescue_missed(self._pool, gray, lines)
@@ -91,6 +155,7 @@ class CardReader:
 
     def _upright_lines(self, gray: np.ndarray) -> tuple[list[Line], np.ndarray]:
         """Lines read from the card turned upright, and the upright image they came from."""
+        assert self._pool is not None
         lines = self._pool.read_lines(gray)
         score = text_score(lines)
         if score >= WEAK_TEXT_SCORE and gray.shape[0] < gray.shape[1] * 1.2:
@@ -112,21 +177,25 @@ class CardReader:
         return lines, best
 
 
-def read_text(lines: list[TextLine], qr_payload: str | None = None) -> CardResult:
+def read_text(
+    lines: list[TextLine], qr_payload: str | None = None, *, fallback_regions: Sequence[str] = ()
+) -> CardResult:
     """The card's text (OCR lines) and its QR payload → the contact: everything the reader
-    does after the pixels, usable on text alone."""
-    extracted = extract_fields(lines)  # classifies the lines, which phone_regions reads
+    does after the pixels, usable on text alone. ``fallback_regions`` (the sender's or the
+    channel's country) are for numbers without a country code on a card that names none."""
+    extracted = extract_fields(lines, fallback_regions=fallback_regions)
     qr = parse_payload(qr_payload) if qr_payload else None
-    values, conf, source = merge(extracted, qr, phone_regions(lines))
+    values, conf, source = merge(extracted, qr, card_regions(lines, fallback_regions))
     return _result(values, conf, source, {})
 
 
-def blank_region(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
+def blank_region(image: np.ndarray, corners: np.ndarray) -> np.ndarray:
     """Paint the QR code (grown by a quiet zone) in the card's background colour."""
     c = corners.mean(axis=0)
     grown = (c + (corners - c) * 1.15).astype(np.int32)
-    out = gray.copy()
-    cv2.fillConvexPoly(out, grown, int(np.median(gray)))
+    out = image.copy()
+    paper = np.median(image.reshape(-1, image.shape[-1]) if image.ndim == 3 else image, axis=0)
+    cv2.fillConvexPoly(out, grown, np.atleast_1d(paper).astype(int).tolist())
     return out
 
 
@@ -197,7 +266,13 @@ def _text_line(words: list, block: int) -> TextLine:
     text = re.sub(r"\s+", " ", " ".join(w.text for w in words)).strip()
     height = float(np.median([w.box[3] - w.box[1] for w in words]))
     conf = float(np.mean([w.conf for w in words])) / 100
-    return TextLine(text=text, height=height, conf=round(conf, 3), block=block)
+    box = (
+        min(w.box[0] for w in words),
+        min(w.box[1] for w in words),
+        max(w.box[2] for w in words),
+        max(w.box[3] for w in words),
+    )
+    return TextLine(text=text, height=height, conf=round(conf, 3), block=block, box=box)
 
 
 def _result(values: dict, conf: dict, source: dict, timings: dict) -> CardResult:

@@ -17,14 +17,21 @@ _LABELS = (
 )  # fmt: skip
 
 
-def main(paths: list[str], as_json: bool, out: TextIO | None = None) -> int:
+def main(
+    paths: list[str],
+    as_json: bool,
+    out: TextIO | None = None,
+    engine: str = "auto",
+    region: list[str] | None = None,
+) -> int:
     """Read each image; one JSON line (or a short block) per file. 1 if any file failed."""
     out = out or sys.stdout
-    reader = CardReader()
+    reader = CardReader(engine=engine)
+    regions = tuple(r.upper() for r in region or ())
     failed = False
     for path in paths:
         try:
-            result = reader.read(Path(path).read_bytes())
+            result = reader.read(Path(path).read_bytes(), fallback_regions=regions)
         except (OSError, ImageError) as exc:
             failed = True
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

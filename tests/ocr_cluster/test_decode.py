@@ -112,4 +112,4 @@ def test_exif_orientation_applied():
 def test_large_jpeg_is_scaled_down():
     im = Image.new("RGB", (6000, 4000), (255, 255, 255))
     rgb = decode_image(_save(im, "JPEG", quality=50))
-    assert max(rgb.shape[:2]) <= 2400
+    assert max(rgb.shape[:2]) <= 2000
