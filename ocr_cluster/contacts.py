@@ -1,11 +1,8 @@
-"""Phones (E.164), e-mails and websites out of single text lines."""
+"""E-mails and websites out of single text lines (phone numbers: phones.py)."""
 
 from __future__ import annotations
 
 import re
-
-import phonenumbers
-from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
 
 # Cyrillic letters OCR confuses with Latin ones inside e-mails and domains.
 _HOMOGLYPHS = str.maketrans("аеорсухкмнтвіАЕОРСУХКМНТВІ", "aeopcyxkmhtbiAEOPCYXKMHTBI")
@@ -20,38 +17,15 @@ COMMON_TLDS = frozenset(
     "me tv pro online site tech store app dev ai cc in cn jp kr ca au nz se no fi dk be cz "
     "рф moscow shop club agency group company studio digital global world".split()
 )
+# "shop.com.br", "firm.co.jp": a country's second-level domain makes a host a website even
+# printed without "www.".
+_NATIONAL_HOST = re.compile(r"(?i)\.(?:com|co|net|org|gov|edu|ac|or|ne|go|gob|gouv)\.[a-z]{2}$")
 # Messenger and social handles are not the company's website.
 SOCIAL_DOMAINS = frozenset(
     "t.me telegram.me telegram.org vk.com vk.ru instagram.com facebook.com fb.com "
     "twitter.com x.com linkedin.com wa.me whatsapp.com youtube.com ok.ru skype.com "
     "tiktok.com github.com".split()
 )
-
-FAX_LABEL = re.compile(r"(?i)(?<![a-zа-яё])(fax|факс|телефакс|f|ф)(?![a-zа-яё])\s*[.:]?")
-PHONE_LABEL = re.compile(
-    r"(?i)(?<![a-zа-яё])(tel|phone|mob|mobile|cell|тел|телефон|моб|сот|t|m|т|м|p|w|o|"
-    r"office|direct|work|раб|офис|whatsapp|viber)(?![a-zа-яё])\s*[.:]?"
-)
-# The letter before "x" matters: without the look-behind "Fax 410…" loses its number.
-_EXTENSION = re.compile(
-    r"(?i)[,;]?\s*(?<![a-zа-яё])(?:доб|ext|extension|вн|x)\.?\s*\d{1,6}(?![\d\-.])"
-)
-# How a number is grouped tells its country when no code is printed:
-# "410-555-1234" is North American, "8 (916) 123-45-67" and "123-45-67" are Russian.
-_NANP_STYLE = re.compile(r"(?<![\d+])(?:1[\s.\-])?\(?[2-9]\d{2}\)?[\s.\-]\d{3}[\s.\-]\d{4}(?!\d)")
-_RU_TRUNK_STYLE = re.compile(
-    r"(?<![\d+])8[\s\-]?\(?\d{3,5}\)?[\s\-]?\d{1,3}[\s\-]?\d{2}[\s\-]?\d{2}(?!\d)"
-)
-_RU_STYLE = re.compile(
-    rf"{_RU_TRUNK_STYLE.pattern}|(?<![\d+])\d{{3}}[\s\-]\d{{2}}[\s\-]\d{{2}}(?!\d)"
-)
-# Registration and tax numbers look like phone numbers to a matcher; skip such lines.
-NOT_PHONE_LINE = re.compile(
-    r"(?i)(инн|огрн|кпп|окпо|окato|оквэд|бик|р/с|к/с|р/сч|к/сч|счет|счёт|inn|ogrn|kpp|"
-    r"vat|ust-?id|steuer|reg\.?\s*no|company\s+no|registration|iban|swift|bic|"
-    r"пн|вт|ср|чт|пт|сб|вс|mon|tue|wed|thu|fri|sat|sun|\d{1,2}:\d{2})"
-)
-
 
 # What an e-mail address or a website must look like to be kept, whatever OCR or a QR code
 # gave: domain labels of letters and digits (hyphens inside), a top-level domain of letters.
@@ -139,100 +113,10 @@ def find_websites(line: str) -> list[str]:
         raw = m.group(0)
         explicit = bool(re.match(r"(?i)(https?://|www\.)", raw))
         tld = m.group(2).lower()
-        if not explicit and tld not in COMMON_TLDS:
+        if not explicit and tld not in COMMON_TLDS and not _NATIONAL_HOST.search(m.group(1)):
             continue
         url = normalize_website(raw)
         if is_social(url) or not valid_website(url):
             continue
         out.append(url)
     return out
-
-
-def to_e164(number: str, regions: tuple[str, ...] = ("RU", "US")) -> str | None:
-    """One number as printed → E.164, trying `regions` for numbers without a country code."""
-    for region in regions:
-        try:
-            parsed = phonenumbers.parse(number, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
-    return None
-
-
-def find_phones(line: str, regions: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """(phones, faxes) in E.164 on one line; extensions dropped, tax-number lines ignored."""
-    if NOT_PHONE_LINE.search(line) or "@" in line:
-        return [], []
-    text = _EXTENSION.sub(" ", line)
-    text = re.sub(r"(?<=\d)[oOоО](?=\d)", "0", text)
-    phones: list[str] = []
-    faxes: list[str] = []
-    # A fax label applies to the numbers after it, up to the next label.
-    segments = _split_by_labels(text)
-    for is_fax, segment in segments:
-        found = _match_numbers(segment, regions)
-        (faxes if is_fax else phones).extend(found)
-    return phones, faxes
-
-
-def _plausible(raw: str, number: phonenumbers.PhoneNumber) -> bool:
-    """A merely possible number is kept only if written like a phone number."""
-    digits = sum(ch.isdigit() for ch in raw)
-    return digits >= 10 and phonenumbers.is_possible_number(number)
-
-
-def _split_by_labels(text: str) -> list[tuple[bool, str]]:
-    marks = [(m.start(), m.end(), True) for m in FAX_LABEL.finditer(text)]
-    marks += [(m.start(), m.end(), False) for m in PHONE_LABEL.finditer(text)]
-    marks.sort()
-    if not marks:
-        return [(False, text)]
-    out = [(False, text[: marks[0][0]])]
-    for i, (_, end, is_fax) in enumerate(marks):
-        stop = marks[i + 1][0] if i + 1 < len(marks) else len(text)
-        out.append((is_fax, text[end:stop]))
-    return out
-
-
-def _styled_regions(text: str, regions: tuple[str, ...]) -> tuple[str, ...]:
-    """Put RU or US first when the number is clearly grouped the way that country does.
-
-    "8 (916) 123-45-67" (Russia's trunk 8) and "(212) 555-0142" are Russian and North
-    American whatever else the card suggests (a .co.uk e-mail): elsewhere a national number
-    starts with the trunk 0. A bare "123-45-67" is only preferred as Russian over US:
-    other countries group local numbers the same way."""
-    if not regions:
-        return regions
-    if _RU_TRUNK_STYLE.search(text) or (_RU_STYLE.search(text) and regions[0] in ("RU", "US")):
-        preferred = "RU"
-    elif _NANP_STYLE.search(text):
-        preferred = "US"
-    else:
-        return regions
-    return (preferred, *(r for r in regions if r != preferred))
-
-
-def _match_numbers(text: str, regions: tuple[str, ...]) -> list[str]:
-    digits = sum(ch.isdigit() for ch in text)
-    if digits < 7:
-        return []
-    regions = _styled_regions(text, regions)
-    # Numbers in reserved ranges (UK drama numbers, 555-01xx) are "possible", not "valid":
-    # accept them when the country code is printed or for the card's most likely region.
-    attempts = [(regions[0], Leniency.VALID)]
-    if "+" in text or digits >= 10:
-        attempts.append((regions[0], Leniency.POSSIBLE))
-    attempts += [(r, Leniency.VALID) for r in regions[1:]]
-    for region, leniency in attempts:
-        found = []
-        for m in PhoneNumberMatcher(text, region, leniency=leniency):
-            if leniency == Leniency.POSSIBLE and not _plausible(m.raw_string, m.number):
-                continue
-            found.append(phonenumbers.format_number(m.number, PhoneNumberFormat.E164))
-        if found:
-            return found
-    # Matchers refuse some printed groupings; try the digit run as one number.
-    candidate = re.sub(r"[^\d+]", "", text)
-    e164 = to_e164(candidate, regions) if 7 <= len(candidate) <= 16 else None
-    return [e164] if e164 else []
