@@ -1,8 +1,9 @@
 """The worker's client to the OCR cluster (`OCR_URL`): a drop-in for the in-process reader.
 
-`read(data)` is synchronous like `CardReader.read`, so the worker's executor can call either;
-`aread(data)` is the same on the event loop. Both return `CardResult` and raise `ImageError`
-for a refused image, so the worker's handling does not change.
+`read(data, fallback_regions)` is synchronous like `CardReader.read`, so the worker's executor
+can call either; `aread(...)` is the same on the event loop. Both return `CardResult` and raise
+`ImageError` for a refused image, so the worker's handling does not change. The fallback
+regions travel as the query parameter `regions=BR,US` (left out when there are none).
 
 Backpressure: at most `max_in_flight` reads are outstanding from this process; the rest
 wait here, not in the cluster's queues. 503 (cluster overloaded or a replica restarting),
@@ -16,6 +17,7 @@ import asyncio
 import random
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +81,14 @@ class OcrClient:
             await self._async.aclose()
         self.close()
 
-    def read(self, data: bytes, content_type: str = "image/jpeg") -> CardResult:
+    def read(
+        self,
+        data: bytes,
+        fallback_regions: Sequence[str] = (),
+        *,
+        content_type: str = "image/jpeg",
+    ) -> CardResult:
+        params = _regions_query(fallback_regions)
         deadline = time.monotonic() + self.config.deadline_s
         if not self._slots.acquire(timeout=self.config.deadline_s):
             raise OcrUnavailable(f"{self.config.max_in_flight} OCR reads already in flight")
@@ -88,7 +97,10 @@ class OcrClient:
             while True:
                 try:
                     r = self._sync.post(
-                        self._url, content=data, headers={"content-type": content_type}
+                        self._url,
+                        content=data,
+                        params=params,
+                        headers={"content-type": content_type},
                     )
                     outcome = _outcome(r)
                 except httpx.TransportError as exc:
@@ -101,7 +113,14 @@ class OcrClient:
         finally:
             self._slots.release()
 
-    async def aread(self, data: bytes, content_type: str = "image/jpeg") -> CardResult:
+    async def aread(
+        self,
+        data: bytes,
+        fallback_regions: Sequence[str] = (),
+        *,
+        content_type: str = "image/jpeg",
+    ) -> CardResult:
+        params = _regions_query(fallback_regions)
         if self._async is None:
             self._async = httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
             self._aslots = asyncio.Semaphore(self.config.max_in_flight)
@@ -112,7 +131,10 @@ class OcrClient:
             while True:
                 try:
                     r = await self._async.post(
-                        self._url, content=data, headers={"content-type": content_type}
+                        self._url,
+                        content=data,
+                        params=params,
+                        headers={"content-type": content_type},
                     )
                     outcome = _outcome(r)
                 except httpx.TransportError as exc:
@@ -133,6 +155,11 @@ class OcrClient:
                 f"({attempt + 1} attempts): {why}"
             ) from why
         return pause
+
+
+def _regions_query(regions: Sequence[str]) -> dict[str, str]:
+    """`?regions=BR,US`, or no parameter at all when there are no regions."""
+    return {"regions": ",".join(regions)} if regions else {}
 
 
 def _outcome(r: httpx.Response) -> CardResult | Exception:

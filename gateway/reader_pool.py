@@ -12,6 +12,11 @@ time. ``read()`` takes an idle lane. A lane whose process dies mid-read is repla
 read raises :class:`ReaderCrashed`; a read that takes longer than ``timeout_s`` has its
 process killed, replaced, and raises :class:`ReaderCrashed` too. Errors the reader raises
 (``ImageError`` for a photo that is not an image) come back as they are.
+
+The pipe, per read: the parent sends one message ``(fallback_regions, data)`` (a tuple of
+ISO codes, maybe empty, and the photo's bytes: one message, so that a failed send cannot
+leave half a request in the pipe); the child answers ``(ok, value)``: the result, or the
+exception the reader raised.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import pickle
 import queue
 import threading
 import time
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -64,11 +70,12 @@ def _serve(conn: Connection, factory: str, kwargs: dict[str, Any]) -> None:
     conn.send((True, None))
     while True:
         try:
-            data = conn.recv_bytes()
+            request: tuple[tuple[str, ...], bytes] = conn.recv()
         except (EOFError, OSError):  # the worker closed the lane or is gone
             return
         try:
-            answer: tuple[bool, Any] = (True, reader.read(data))
+            regions, data = request
+            answer: tuple[bool, Any] = (True, reader.read(data, fallback_regions=regions))
         except Exception as exc:
             answer = (False, _portable(exc))
         conn.send(answer)
@@ -103,10 +110,10 @@ class _Lane:
             raise error
         self.ready = True
 
-    def read(self, data: bytes, timeout: float) -> Any:
+    def read(self, data: bytes, regions: tuple[str, ...], timeout: float) -> Any:
         self.wait_ready(timeout)
         try:
-            self.conn.send_bytes(data)
+            self.conn.send((regions, data))
         except OSError as exc:
             raise ReaderCrashed(f"the card reader process is gone ({exc})") from exc
         ok, value = self._answer(timeout, "reading the card")
@@ -170,12 +177,14 @@ class ReaderPool:
     def ready(self) -> bool:
         return not self._closed
 
-    def read(self, data: bytes) -> Any:
+    def read(self, data: bytes, fallback_regions: Sequence[str] = ()) -> Any:
+        """The reader's ``read(data, fallback_regions=...)`` in a child process."""
         if self._closed:
             raise RuntimeError("the reader pool is closed")
+        regions = tuple(str(r) for r in fallback_regions)
         lane = self._idle.get()
         try:
-            result = lane.read(data, self._timeout_s)
+            result = lane.read(data, regions, self._timeout_s)
         except ReaderCrashed as exc:
             log.error("%s; starting a new card reader process", exc)
             self._replace(lane)

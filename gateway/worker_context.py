@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from nats.js import JetStreamContext
@@ -77,10 +78,21 @@ class WorkerContext:
                 waited += delay
                 delay = min(delay * 2, 5.0)
 
-    async def read_card(self, data: bytes, heartbeat: Callable[[], Awaitable[None]]) -> CardResult:
-        """Read a card in the reader's thread pool, telling JetStream we are still at it."""
+    async def read_card(
+        self,
+        data: bytes,
+        heartbeat: Callable[[], Awaitable[None]],
+        fallback_regions: Sequence[str] = (),
+    ) -> CardResult:
+        """Read a card in the reader's thread pool, telling JetStream we are still at it.
+
+        ``fallback_regions`` (ISO codes, most likely first) are for numbers printed without a
+        country code on a card that shows no country itself."""
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.executor, self.reader.read, data)
+        regions = tuple(fallback_regions)
+        future = loop.run_in_executor(
+            self.executor, partial(self.reader.read, data, fallback_regions=regions)
+        )
         interval = max(1.0, self.settings.ack_wait_s / 3)
         deadline = loop.time() + self.settings.card_read_timeout_s
         while True:

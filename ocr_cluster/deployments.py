@@ -6,10 +6,13 @@ Replica bounds, resources (`num_cpus`, `num_gpus`) and tunables (`user_config`) 
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
+import phonenumbers
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -23,6 +26,34 @@ from ocr_cluster.reader import CardReader, CardResult, ImageError
 
 log = logging.getLogger("ray.serve")
 
+# `POST /read?regions=BR,US`: the caller's guesses for a card that shows no country itself.
+MAX_REGIONS = 4
+_REGION_CODE = re.compile(r"[A-Za-z]{2}")
+
+
+def parse_regions(values: Sequence[str]) -> tuple[str, ...]:
+    """The `regions` query values (comma-separated, maybe repeated) as upper-case ISO codes in
+    the caller's order, repeats dropped; ValueError, with a message for the caller, otherwise."""
+    codes: list[str] = []
+    for value in values:
+        if not value.strip():
+            continue
+        for item in value.split(","):
+            code = item.strip()
+            if not _REGION_CODE.fullmatch(code):
+                raise ValueError(
+                    "regions must be ISO 3166 two-letter country codes separated by commas, "
+                    f"e.g. regions=BR,US (got {code[:16]!r})"
+                )
+            code = code.upper()
+            if code not in phonenumbers.SUPPORTED_REGIONS:
+                raise ValueError(f"regions: {code!r} is not a known country code")
+            if code not in codes:
+                codes.append(code)
+            if len(codes) > MAX_REGIONS:
+                raise ValueError(f"regions: at most {MAX_REGIONS} country codes")
+    return tuple(codes)
+
 
 class ReaderTunables(BaseModel):
     """`user_config` of the QR and OCR deployments; applied live by `reconfigure()`."""
@@ -30,6 +61,8 @@ class ReaderTunables(BaseModel):
     pool_size: int = Field(2, ge=1, le=32)  # tesseract API objects = OCRs at once
     langs: str = "rus+eng"
     tessdata: str | None = None
+    engine: Literal["auto", "neural", "tesseract"] = "auto"
+    threads: int = Field(1, ge=1, le=64)  # ONNX Runtime threads per neural stage
 
 
 class IngressTunables(BaseModel):
@@ -66,8 +99,13 @@ class _ReaderDeployment:
     def _load(self, tunables: ReaderTunables) -> None:
         old = self.reader
         self.reader = CardReader(
-            tessdata=tunables.tessdata, langs=tunables.langs, pool_size=tunables.pool_size
+            tessdata=tunables.tessdata,
+            langs=tunables.langs,
+            pool_size=tunables.pool_size,
+            engine=tunables.engine,
+            threads=tunables.threads,
         )
+        log.info("card reader: engine %s on %s", tunables.engine, self.reader.device)
         self.tunables = tunables
         if old is not None:
             old.close()
@@ -105,9 +143,9 @@ class OcrReader(_ReaderDeployment):
         self.device = device
         super().__init__()
 
-    def read(self, data: bytes) -> CardResult | Refused:
+    def read(self, data: bytes, regions: Sequence[str] = ()) -> CardResult | Refused:
         assert self.reader is not None
-        return self._run(self.reader.read, data)
+        return self._run(partial(self.reader.read, fallback_regions=tuple(regions)), data)
 
 
 api = FastAPI(title="ibbase OCR cluster", docs_url=None, redoc_url=None)
@@ -135,6 +173,10 @@ class Ingress:
 
     @api.post("/read")
     async def read(self, request: Request) -> JSONResponse:
+        try:
+            regions = parse_regions(request.query_params.getlist("regions"))
+        except ValueError as exc:
+            return _problem(400, str(exc))
         data = await self._body(request)
         if isinstance(data, JSONResponse):
             return data
@@ -147,7 +189,7 @@ class Ingress:
                     return qr
                 if qr_complete(qr):
                     return mark_qr_only(qr)
-            return await self._call(lambda: self.ocr.read.remote(data), t.ocr_timeout_s)
+            return await self._call(lambda: self.ocr.read.remote(data, regions), t.ocr_timeout_s)
 
         return await self._answer(work, "card reading")
 

@@ -7,6 +7,7 @@ It uses only the reader's public methods, so the reader's internals can change f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ocr_cluster.reader import CardReader
@@ -31,9 +32,9 @@ class CardPipeline:
         self.reader = reader
         self.skip_ocr_when_qr_complete = skip_ocr_when_qr_complete
 
-    def read(self, data: bytes) -> CardResult:
+    def read(self, data: bytes, fallback_regions: Sequence[str] = ()) -> CardResult:
         if self.skip_ocr_when_qr_complete:
             qr = self.reader.read_qr(data)
             if qr_complete(qr):
                 return mark_qr_only(qr)
-        return self.reader.read(data)
+        return self.reader.read(data, fallback_regions=fallback_regions)

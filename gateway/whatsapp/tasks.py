@@ -34,6 +34,7 @@ from gateway.whatsapp.outbound import (
     release,
     seconds_until_claimable,
 )
+from gateway.whatsapp.phone_regions import fallback_regions
 from gateway.whatsapp.shared_contacts import fields_of_shared_contact
 from gateway.whatsapp.users import Sender, find_user, upsert_user
 from gateway.worker_context import WorkerContext
@@ -122,7 +123,7 @@ async def make_plan(
     if msg_type == "image" or (
         msg_type == "document" and str(media.get("mime_type", "")).startswith("image/")
     ):
-        await read_card(ctx, graph, msg, media, plan, lang, heartbeat)
+        await read_card(ctx, graph, event, sender, media, plan, lang, heartbeat)
         return plan
     if msg_type == "document":
         plan.replies.append(replies.NOT_AN_IMAGE[lang])
@@ -149,12 +150,14 @@ async def text_reply(ctx: WorkerContext, body: str, lang: str) -> str:
 async def read_card(
     ctx: WorkerContext,
     graph: GraphClient,
-    msg: dict[str, Any],
+    event: InboundEvent,
+    sender: Sender,
     media: dict[str, Any],
     plan: Plan,
     lang: str,
     heartbeat: Callable[[], Awaitable[None]],
 ) -> None:
+    msg = event.data
     started = time.perf_counter()
     try:
         await graph.mark_read(msg["id"], typing=True)
@@ -178,8 +181,10 @@ async def read_card(
         "data": data,
         "reading": {},
     }
+    # For numbers printed without a country code on a card that shows no country either.
+    regions = fallback_regions(sender.wa_id, event.display_phone_number)
     try:
-        result = await ctx.read_card(data, heartbeat)
+        result = await ctx.read_card(data, heartbeat, regions)
     except ReaderCrashed:
         CARD_READS.labels(source="none", outcome="reader_crashed").inc()
         raise

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from ocr_cluster.reader import CardReader
@@ -31,7 +32,7 @@ class PoisonReader:
     def close(self) -> None:
         self._reader.close()
 
-    def read(self, data: bytes) -> Any:
+    def read(self, data: bytes, fallback_regions: Sequence[str] = ()) -> Any:
         tail = data[-16:]
         if tail.endswith(SEGV):
             ctypes.string_at(0)  # reads address 0: SIGSEGV, as a native crash does
@@ -39,4 +40,4 @@ class PoisonReader:
             raise RuntimeError("the reader blew up on this photo")
         if tail.endswith(HANG):
             time.sleep(3600)
-        return self._reader.read(data)
+        return self._reader.read(data, fallback_regions=fallback_regions)

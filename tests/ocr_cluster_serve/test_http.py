@@ -63,6 +63,19 @@ def test_malformed_bodies_get_4xx_and_the_replicas_stay_healthy(
     assert post_card(ocr.url, QR_COMPLETE_CARD.read_bytes(), path="/qr").status_code == 200
 
 
+def test_fallback_regions_go_with_the_read_and_bad_ones_get_400(ocr: RayCluster) -> None:
+    card = OCR_CARD.read_bytes()
+    r = post_card(ocr.url, card, params={"regions": "br,US"})
+    assert r.status_code == 200, r.text
+    # This card prints its numbers with +1: the fallback does not change them.
+    assert "+14255550150" in r.json()["contact"]["phones"]
+    for bad, says in [("BRA", "two-letter"), ("UK", "'UK'"), ("BR,US,RU,JP,VN", "at most")]:
+        r = post_card(ocr.url, card, params={"regions": bad})
+        assert r.status_code == 400, r.text
+        assert says in r.json()["detail"] and "Traceback" not in r.text
+    assert ocr.all_healthy()
+
+
 def test_health(ocr: RayCluster) -> None:
     assert httpx.get(f"{ocr.url}/-/healthz").status_code == 200  # Serve's proxy answers
     r = httpx.get(f"{ocr.url}/healthz")  # the ingress itself

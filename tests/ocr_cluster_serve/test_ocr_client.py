@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -48,10 +49,12 @@ class Flaky(BaseHTTPRequestHandler):
 
     failures = 2
     seen = 0
+    paths: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["content-length"]))
         type(self).seen += 1
+        type(self).paths.append(self.path)
         status, body = (503, b"busy") if self.seen <= self.failures else (200, b"")
         body = body or json.dumps(ANSWER).encode()
         self.send_response(status)
@@ -65,7 +68,7 @@ class Flaky(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def flaky() -> Iterator[str]:
-    Flaky.seen = 0
+    Flaky.seen, Flaky.paths = 0, []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -79,6 +82,22 @@ def test_503_is_retried_with_backoff(flaky: str) -> None:
     result = client.read(b"jpeg")
     assert result.contact.name == "Ann Lee" and Flaky.seen == 3
     client.close()
+
+
+def test_the_regions_travel_as_a_query_parameter_on_every_attempt(flaky: str) -> None:
+    client = OcrClient(OcrClientConfig(flaky, backoff_s=0.01, deadline_s=5))
+
+    async def read_async() -> CardResult:
+        try:
+            return await client.aread(b"jpeg", ("JP",), content_type="image/png")
+        finally:
+            await client.aclose()
+
+    assert client.read(b"jpeg", ["BR", "US"]).contact.name == "Ann Lee"
+    assert Flaky.paths == ["/read?regions=BR%2CUS"] * 3  # two 503s, then the reading
+    assert client.read(b"jpeg").contact.name == "Ann Lee"
+    assert asyncio.run(read_async()).contact.name == "Ann Lee"
+    assert Flaky.paths[3:] == ["/read", "/read?regions=JP"]
 
 
 def test_gives_up_after_the_deadline(flaky: str) -> None:
