@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ocr_cluster import contacts, names
+from ocr_cluster import address, company, contacts, country, domains, person, phones
 from ocr_cluster import patterns as pt
+from ocr_cluster.lang import detect_lang
+from ocr_cluster.layout import Layout
 
 
 @dataclass
@@ -19,6 +21,7 @@ class TextLine:
     height: float = 20.0
     conf: float = 1.0
     block: int = 0
+    box: tuple[int, int, int, int] | None = None  # x1, y1, x2, y2 on the upright card
     kind: str = "text"  # contact | address | skip | text
     emails: list[str] = field(default_factory=list)
     websites: list[str] = field(default_factory=list)
@@ -33,27 +36,68 @@ class Extracted:
 LIST_FIELDS = ("phones", "emails", "websites")
 
 
-def extract_fields(lines: list[TextLine]) -> Extracted:
+def extract_fields(lines: list[TextLine], *, fallback_regions: Sequence[str] = ()) -> Extracted:
+    """``fallback_regions``: where numbers printed without a country code are from when the
+    card does not tell (the sender's own country, the channel's)."""
     out = Extracted()
     lines = [ln for ln in lines if ln.text.strip()]
+    script = _card_script(lines)
     for ln in lines:
-        _classify(ln)
-    # "United Kingdom" or "Leeds LS1 8JP" alone on the line after the street continues it.
-    for prev, ln in itertools.pairwise(lines):
-        if prev.kind == "address" and ln.kind == "text" and pt.ADDRESS_TAIL.search(ln.text):
-            ln.kind = "address"
-    text_lines = [i for i, ln in enumerate(lines) if ln.kind == "text"]
-    _pick_contacts(lines, out)
-    name_i = _pick_name(lines, text_lines, out)
-    title_i = _pick_title(lines, text_lines, name_i, out)
-    _pick_company(lines, text_lines, {name_i, *title_i}, out)
-    _pick_address(lines, out)
+        _classify(ln, script)
+    _pick_contacts(lines, out, fallback_regions)
+    lines = _split_name_title(lines)
+    layout = Layout(lines)
+    in_address = _pick_address(lines, layout, out)
+    text_lines = [i for i, ln in enumerate(lines) if ln.kind == "text" and i not in in_address]
+    clues = domains.clues(
+        [e for ln in lines for e in ln.emails], [w for ln in lines for w in ln.websites]
+    )
+    name_lines = _pick_name(lines, text_lines, clues, layout, out)
+    name_i = name_lines[0] if name_lines else None
+    title_lines = _pick_title(
+        lines, [i for i in text_lines if i not in name_lines[1:]], name_i, layout, out
+    )
+    rest = [i for i in text_lines if i not in name_lines and i not in title_lines]
+    _pick_company(lines, rest, clues, layout, out)
     out.values["lang"] = detect_lang(lines)
     return out
 
 
-def _classify(ln: TextLine) -> None:
-    ln.text = pt.fix_scripts(ln.text)
+def _split_name_title(lines: list[TextLine]) -> list[TextLine]:
+    """A line holding both ("Kenji Tanaka | Sales Manager") becomes a name line and a title
+    line, the box cut where the text is."""
+    out: list[TextLine] = []
+    for ln in lines:
+        parts = person.split_name_title(ln.text) if ln.kind == "text" else None
+        if parts is None:
+            out.append(ln)
+            continue
+        name, title = parts
+        name_box = title_box = ln.box
+        if ln.box is not None:
+            x1, y1, x2, y2 = ln.box
+            cut = x1 + round((x2 - x1) * len(name) / max(1, len(ln.text)))
+            name_box, title_box = (x1, y1, cut, y2), (cut, y1, x2, y2)
+        for text, box in ((name, name_box), (title, title_box)):
+            out.append(replace(ln, text=text, box=box, emails=[], websites=[]))
+    return out
+
+
+def _card_script(lines: list[TextLine]) -> str | None:
+    """The alphabet most of the card is printed in, by the letters only one alphabet has:
+    it decides lines made only of look-alikes ("АРЕХ" on a Latin card)."""
+    lat = cyr = 0
+    for ln in lines:
+        if "@" not in ln.text and not re.search(r"(?i)www|https?:", ln.text):
+            a, b = pt.script_votes(ln.text)
+            lat, cyr = lat + a, cyr + b
+    if max(lat, cyr) < 3:
+        return None
+    return "lat" if lat > 2 * cyr else "cyr" if cyr > 2 * lat else None
+
+
+def _classify(ln: TextLine, script: str | None = None) -> None:
+    ln.text = pt.collapse_spacing(pt.fix_scripts(ln.text, script))
     text = ln.text
     ln.emails = contacts.find_emails(text)
     ln.websites = [] if pt.SOCIAL_LINE.search(text) else contacts.find_websites(text)
@@ -66,78 +110,43 @@ def _classify(ln: TextLine) -> None:
         ln.kind = "contact"
     elif digits >= 7 and digits >= 0.5 * len(re.sub(r"\W", "", text)):
         ln.kind = "contact"
+    elif pt.LANDMARK.search(text):
+        ln.kind = "skip"  # "próximo ao metrô": directions, not the address
     elif pt.is_address(text):
         ln.kind = "address"
     elif pt.HOURS_LINE.search(text):
         ln.kind = "skip"
 
 
-def phone_regions(lines: list[TextLine]) -> tuple[str, ...]:
-    """Regions to try for numbers printed without a country code, most likely first."""
-    hints: list[str] = []
-    tld_region = {
-        "ru": "RU",
-        "рф": "RU",
-        "su": "RU",
-        "uk": "GB",
-        "de": "DE",
-        "at": "AT",
-        "ch": "CH",
-        "fr": "FR",
-        "us": "US",
-        "by": "BY",
-        "kz": "KZ",
-        "ua": "UA",
-    }
-    for ln in lines:
-        if ln.kind != "address":
-            continue
-        t = ln.text
-        if pt.UK_POSTCODE.search(t) or re.search(r"(?i)united kingdom|england|scotland", t):
-            hints.append("GB")
-        elif re.search(r"(?i)germany|deutschland", t) or pt.DE_POSTCODE.search(t):
-            hints.append("DE")
-        elif pt.US_STATE_ZIP.search(t) or re.search(r"(?i)\busa\b|united states", t):
-            hints.append("US")
-        elif pt.has_cyrillic(t):
-            hints.append("RU")
-    for ln in lines:
-        for host in [e.split("@")[1] for e in ln.emails] + [w.split("/")[0] for w in ln.websites]:
-            tld = host.rsplit(".", 1)[-1]
-            if tld in tld_region:
-                hints.append(tld_region[tld])
-    plus = " ".join(ln.text for ln in lines)
-    if re.search(r"\+\s*7\b", plus):
-        hints.append("RU")
-    lang = detect_lang(lines)
-    hints.append("US" if lang == "en" else "RU")
-    return tuple(dict.fromkeys([*hints, "RU", "US", "GB", "DE"]))
-
-
-def _pick_contacts(lines: list[TextLine], out: Extracted) -> None:
-    regions = phone_regions(lines)
-    phones: list[str] = []
-    faxes: list[str] = []
+def _pick_contacts(lines: list[TextLine], out: Extracted, fallback_regions: Sequence[str]) -> None:
+    regions = country.card_regions(lines, fallback_regions)
+    # Every line is read for numbers, address and skipped lines too: phones.py tells
+    # postcodes, ids and hours from numbers, and "São Paulo - SP - Tel: …" is both.
+    numbers = phones.card_phones([ln.text for ln in lines], regions)
+    found: list[str] = []
+    fax_only: list[str] = []
+    tel_fax: list[str] = []
     confs: dict[str, list[float]] = {"phones": [], "emails": [], "websites": [], "fax": []}
     emails: list[str] = []
     websites: list[str] = []
-    for ln in lines:
+    for ln, (p, f) in zip(lines, numbers, strict=True):
+        found += p
+        fax_only += [x for x in f if x not in p]
+        tel_fax += [x for x in f if x in p]
+        confs["phones"] += [ln.conf] * len(p)
+        confs["fax"] += [ln.conf] * len(f)
+        if (p or f) and ln.kind == "text":
+            ln.kind = "contact"
         if ln.kind == "skip":
             continue
         emails += ln.emails
         websites += ln.websites
         confs["emails"] += [ln.conf] * len(ln.emails)
         confs["websites"] += [ln.conf] * len(ln.websites)
-        if ln.kind in ("contact", "text"):
-            p, f = contacts.find_phones(ln.text, regions)
-            phones += p
-            faxes += f
-            confs["phones"] += [ln.conf] * len(p)
-            confs["fax"] += [ln.conf] * len(f)
-            if (p or f) and ln.kind == "text":
-                ln.kind = "contact"
-    faxes = list(dict.fromkeys(faxes))
-    out.values["phones"] = [p for p in dict.fromkeys(phones) if p not in faxes]
+    # A number labelled fax alone is the fax and no phone. One labelled "Tel/Fax" is a
+    # phone, and the fax as well when no number is labelled fax alone.
+    faxes = list(dict.fromkeys(fax_only + tel_fax))
+    out.values["phones"] = [p for p in dict.fromkeys(found) if p not in fax_only]
     out.values["fax"] = faxes[0] if faxes else None
     out.values["emails"] = list(dict.fromkeys(emails))
     out.values["websites"] = list(dict.fromkeys(websites))
@@ -146,146 +155,63 @@ def _pick_contacts(lines: list[TextLine], out: Extracted) -> None:
             out.confidence[key] = round(sum(vals) / len(vals), 3)
 
 
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip(" \t|·•—–-_,;:")).strip()
-
-
-def _pick_name(lines: list[TextLine], candidates: list[int], out: Extracted) -> int | None:
-    tallest = max((lines[i].height for i in candidates), default=1.0) or 1.0
-    best: tuple[float, int, list[str]] | None = None
-    for i in candidates:
-        text = _clean(lines[i].text)
-        words = names.name_words(text)
-        if not words or pt.STRONG_COMPANY_FORMS.search(text) or pt.QUOTED.search(text):
-            continue
-        if pt.TITLE_WORDS.search(text) or pt.is_address(text):
-            continue
-        score = names.name_likelihood(words) + 0.5 * lines[i].height / tallest
-        nxt = lines[i + 1].text if i + 1 < len(lines) else ""
-        if pt.TITLE_WORDS.search(nxt):
-            score += 0.3
-        if pt.COMPANY_FORMS.search(text):
-            score -= 0.4
-        if best is None or score > best[0]:
-            best = (score, i, words)
-    if best is None or best[0] < 0.6:
-        return None
-    person = names.parse_name(" ".join(best[2]))
-    conf = lines[best[1]].conf
+def _set_name(out: Extracted, pick: person.NamePick, conf: float) -> None:
     for key, value in (
-        ("name", person.full),
-        ("first_name", person.first),
-        ("middle_name", person.middle),
-        ("last_name", person.last),
+        ("name", pick.person.full),
+        ("first_name", pick.person.first),
+        ("middle_name", pick.person.middle),
+        ("last_name", pick.person.last),
     ):
         out.values[key] = value
         out.confidence[key] = conf
-    return best[1]
+
+
+def _pick_name(
+    lines: list[TextLine],
+    candidates: list[int],
+    clues: domains.Clues,
+    layout: Layout,
+    out: Extracted,
+) -> tuple[int, ...]:
+    """The name's lines, the main one first (none when the card names no person)."""
+    pick = person.pick_name(lines, candidates, clues, layout)
+    if pick is None:
+        return ()
+    _set_name(out, pick, lines[pick.index].conf)
+    return pick.lines
 
 
 def _pick_title(
-    lines: list[TextLine], candidates: list[int], name_i: int | None, out: Extracted
+    lines: list[TextLine], candidates: list[int], name_i: int | None, layout: Layout, out: Extracted
 ) -> list[int]:
-    best: tuple[float, int] | None = None
-    for i in candidates:
-        text = lines[i].text
-        if i == name_i or not pt.TITLE_WORDS.search(text) or pt.STRONG_COMPANY_FORMS.search(text):
-            continue
-        if pt.QUOTED.search(text) or re.search(r"\d|@", text):
-            continue
-        distance = abs(i - name_i) if name_i is not None else 3
-        score = 1.0 / (1 + distance) + (0.2 if name_i is not None and i > name_i else 0.0)
-        if best is None or score > best[0]:
-            best = (score, i)
-    if best is None:
+    found = person.pick_title(lines, candidates, name_i, layout)
+    if found is None:
         return []
-    used = [best[1]]
-    text = _clean(lines[best[1]].text)
-    nxt = best[1] + 1
-    # A long title wraps: the next line continues it in lower case.
-    if nxt in candidates and nxt != name_i and re.match(r"^[a-zа-яё]", lines[nxt].text.strip()):
-        text = f"{text} {_clean(lines[nxt].text)}"
-        used.append(nxt)
-    out.values["title"] = text
-    out.confidence["title"] = lines[best[1]].conf
+    out.values["title"], used = found
+    out.confidence["title"] = lines[used[0]].conf
     return used
 
 
-def _is_title_case_phrase(text: str) -> bool:
-    words = text.split()
-    if not 1 <= len(words) <= 5 or sum(ch.isalpha() for ch in text) < 4:
-        return False
-    small = {"&", "and", "of", "the", "и", "for", "de", "von", "+"}
-    if re.search(r"[.!?]\s+\S", text) or text.endswith(("!", "?")):
-        return False  # "Design. Build. Deliver." is a slogan
-    return all(w[:1].isupper() or w[:1] in '«"“' or w.lower() in small for w in words)
-
-
 def _pick_company(
-    lines: list[TextLine], candidates: list[int], used: set[int | None], out: Extracted
+    lines: list[TextLine],
+    candidates: list[int],
+    clues: domains.Clues,
+    layout: Layout,
+    out: Extracted,
 ) -> None:
-    tallest = max((lines[i].height for i in candidates), default=1.0) or 1.0
-    best: tuple[float, int] | None = None
-    for i in candidates:
-        if i in used:
-            continue
-        text = _clean(lines[i].text)
-        if re.search(r"@|\d{3,}", text) or len(text) < 2:
-            continue
-        if pt.STRONG_COMPANY_FORMS.search(text) or pt.QUOTED.search(text):
-            score = 2.0
-        elif pt.COMPANY_FORMS.search(text) and not pt.TITLE_WORDS.search(text):
-            score = 1.5
-        elif _is_title_case_phrase(text) and not pt.TITLE_WORDS.search(text):
-            if names.name_words(text) and names.name_likelihood(names.name_words(text) or []) > 0.6:
-                continue
-            score = 1.0
-        else:
-            continue
-        score += 0.5 * lines[i].height / tallest
-        if best is None or score > best[0]:
-            best = (score, i)
-    if best is None:
-        return
-    company = _clean(lines[best[1]].text)
-    # A logo letter OCR'd in front of the name: "С «Софтинжиниринг»".
-    company = re.sub(r"^[A-ZА-ЯЁ]\s+(?=[«\"“])", "", company)
-    out.values["company"] = company
-    out.confidence["company"] = round(lines[best[1]].conf * (1.0 if best[0] >= 1.5 else 0.6), 3)
+    # Initials and marks in a logo are no text: the tallest line with some letters.
+    worded = [
+        ln.height for ln in lines if ln.kind == "text" and sum(map(str.isalpha, ln.text)) >= 4
+    ]
+    tallest = max(worded, default=1.0) or 1.0
+    found = company.pick_company(lines, candidates, clues, layout, tallest)
+    if found is not None:
+        out.values["company"], out.confidence["company"] = found
 
 
-def _pick_address(lines: list[TextLine], out: Extracted) -> None:
-    groups: list[list[int]] = []
-    for i, ln in enumerate(lines):
-        if ln.kind != "address":
-            continue
-        if groups and groups[-1][-1] == i - 1:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-    if not groups:
-        return
-    group = max(groups, key=lambda g: sum(len(lines[i].text) for i in g))
-    parts = [_clean(pt.ADDRESS_LABEL.sub("", lines[i].text)) for i in group]
-    out.values["address"] = ", ".join(p for p in parts if p)
-    out.confidence["address"] = round(sum(lines[i].conf for i in group) / len(group), 3)
-
-
-def detect_lang(lines: list[TextLine]) -> str:
-    cyr = lat = 0
-    for ln in lines:
-        if ln.kind in ("contact", "skip"):
-            continue
-        for w in re.findall(r"[A-Za-zА-Яа-яЁё]{2,}", ln.text):
-            if pt.has_cyrillic(w):
-                cyr += len(w)
-            else:
-                lat += len(w)
-    total = cyr + lat
-    if total == 0:
-        return "ru" if any(pt.has_cyrillic(ln.text) for ln in lines) else "en"
-    if lat <= 0.12 * total:
-        return "ru"
-    if cyr <= 0.12 * total:
-        return "en"
-    return "mixed"
+def _pick_address(lines: list[TextLine], layout: Layout, out: Extracted) -> set[int]:
+    found = address.pick_address(lines, layout)
+    if found is None:
+        return set()
+    out.values["address"], out.confidence["address"], used = found
+    return set(used)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ocr_cluster import contacts, names
+from ocr_cluster import contacts, names, phones
 from ocr_cluster import patterns as pt
 from ocr_cluster.fields import Extracted
+from ocr_cluster.lang import detect_text
 from ocr_cluster.qr import QrFields
 
 QR_CONFIDENCE = 0.99
@@ -18,7 +19,7 @@ def _words(text: str | None) -> set[str]:
 
 
 def _qr_phone(number: str, regions: tuple[str, ...]) -> str | None:
-    return contacts.to_e164(number, regions)
+    return phones.to_e164(number, regions)
 
 
 def merge(
@@ -60,17 +61,19 @@ def merge(
 
     qr_phones = [p for p in (_qr_phone(n, regions) for n in qr.phones) if p]
     qr_fax = [p for p in (_qr_phone(n, regions) for n in qr.fax) if p]
+    # A "Tel/Fax" number the OCR read as both stays a phone.
+    tel_fax = values["fax"] if values["fax"] in values["phones"] else None
     if qr_fax:
         take("fax", qr_fax[0])
     fax = values["fax"]
-    _union(values, conf, source, "phones", [p for p in qr_phones if p != fax])
-    values["phones"] = [p for p in values["phones"] if p != fax]
+    _union(values, conf, source, "phones", [p for p in qr_phones if p != fax or p == tel_fax])
+    values["phones"] = [p for p in values["phones"] if p != fax or p == tel_fax]
     _union(values, conf, source, "emails", [e.strip().lower() for e in qr.emails])
     sites = [contacts.normalize_website(w) for w in qr.websites]
     _union(values, conf, source, "websites", [w for w in sites if w])
     if not values["lang"]:
-        text = " ".join(str(v) for v in (qr.name, qr.company, qr.title) if v)
-        values["lang"] = "ru" if pt.has_cyrillic(text) else "en"
+        text = " ".join(str(v) for v in (qr.name, qr.company, qr.title, qr.address) if v)
+        values["lang"] = detect_text(text)
     return values, conf, source
 
 

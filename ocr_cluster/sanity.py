@@ -25,7 +25,7 @@ MAX_LENGTH = {
     "company": 256,
     "address": 1024,
 }
-LANGS = ("ru", "en", "mixed")
+LANGS = ("ru", "en", "pt", "es", "fr", "de", "it", "vi", "ja", "zh", "ko", "mixed")
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

@@ -15,6 +15,7 @@ from gateway.contacts.schemas import ContactFields
 from ocr_cluster.fields import TextLine
 from ocr_cluster.reader import read_text
 from ocr_cluster.result import Contact
+from ocr_cluster.sanity import LANGS
 from tests.bad_input.support import examples, tally
 
 # --- what a valid contact is ----------------------------------------------------------------
@@ -52,7 +53,7 @@ def assert_valid(contact: Contact) -> None:
             assert value and value == value.strip(), (key, value)
             assert len(value) <= limit and not CONTROL.search(value), (key, value)
     assert contact.qr is None or "\x00" not in contact.qr
-    assert contact.lang in (None, "ru", "en", "mixed")
+    assert contact.lang in (None, *LANGS)
     for values in (contact.phones, contact.emails, contact.websites):
         assert len(values) == len(set(values))
     # The worker stores exactly this: nothing may be lost or refused on the way.

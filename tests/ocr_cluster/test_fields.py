@@ -117,3 +117,36 @@ def test_russian_labels_on_a_card():
         "Васильевич",
         "Петров",
     )
+
+
+def test_printed_letters_survive_the_whole_reading():
+    """Diacritics and CJK stay as printed in the contact (no ASCII folding anywhere)."""
+    from ocr_cluster.reader import read_text
+    from tests.ocr_cluster.card_text import Row, card
+
+    japanese = read_text(
+        card(
+            Row("株式会社カイヨウ", 24),
+            Row("溝呂木 春樹", 40),
+            Row("営業部 部長", 20),
+            Row("〒100-0005 東京都千代田区丸の内1-2-3", 18, gap=2),
+        )
+    ).contact
+    assert (japanese.company, japanese.name, japanese.title) == (
+        "株式会社カイヨウ",
+        "溝呂木 春樹",
+        "営業部 部長",
+    )
+    assert japanese.address == "〒100-0005 東京都千代田区丸の内1-2-3"
+    assert japanese.lang == "ja"
+    brazilian = read_text(
+        card(
+            Row("JOÃO CONCEIÇÃO", 30),
+            Row("Técnico em Edificações", 18),
+            Row("Rua Augusta, 1500 - São Paulo - SP", 18, gap=2),
+            Row("joao.conceicao@obrasul.com.br", 18),
+        )
+    ).contact
+    assert brazilian.name == "João Conceição"
+    assert brazilian.address == "Rua Augusta, 1500 - São Paulo - SP"
+    assert brazilian.lang == "pt"
