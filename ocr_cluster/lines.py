@@ -27,6 +27,9 @@ from ocr_cluster.ocr import TesseractPool
 
 # Below this the fast recogniser's reading is checked by the wide one.
 WIDE_BELOW = 0.9
+# The largest lines (the name, the company, a logo word) decide whether a contact is right
+# and are often set in display fonts: the wide recogniser reads them too.
+LARGEST_LINES = 3
 # The wide recogniser's reading wins unless it is this much less sure: it knows the
 # characters the fast one approximates (Vietnamese "ễ" read as "ê", kana as kanji).
 WIDE_MARGIN = 0.05
@@ -101,7 +104,12 @@ class LineReader:
         crops = [crop_line(bgr, b.quad) for b in boxes]
         readings = self.neural.fast(crops)
         engines = ["fast"] * len(crops)
-        unsure = [i for i, r in enumerate(readings) if r.conf < WIDE_BELOW or _beyond_ascii(r.text)]
+        largest = sorted(range(len(boxes)), key=lambda i: -boxes[i].height)[:LARGEST_LINES]
+        unsure = [
+            i
+            for i, r in enumerate(readings)
+            if r.conf < WIDE_BELOW or _beyond_ascii(r.text) or i in largest
+        ]
         if unsure:
             for i, wide in zip(unsure, self.neural.wide([crops[i] for i in unsure]), strict=True):
                 if wide.text and wide.conf >= readings[i].conf - WIDE_MARGIN:
