@@ -26,6 +26,8 @@ STREET_START = re.compile(
 _PHONE_RUN = re.compile(r"(?<![\w])[+(]?\d[\d\s().\-]{6,}\d(?![\w])")
 _LEADING_LABEL = re.compile(r"^\W*[^\W\d]{2,15}\s*:\s*")  # "Lojas: Av. ...", "Matriz: Rua ..."
 
+EXTRA_LINE = 0.93  # confidence kept per address line beyond the first
+
 
 class Line(Protocol):
     text: str
@@ -132,5 +134,7 @@ def pick_address(lines: Sequence[Line], layout: Layout) -> tuple[str, float, lis
         parts[tail] = lines[tail].text.strip(" ,;-")
         group.append(tail)
     text = ", ".join(parts[i] for i in group)
-    conf = round(sum(lines[i].conf for i in group) / len(group), 3)
+    # Each further line is one more chance that the block took a line too many or too few.
+    conf = sum(lines[i].conf for i in group) / len(group) * EXTRA_LINE ** (len(group) - 1)
+    conf = round(conf, 3)
     return text, conf, group

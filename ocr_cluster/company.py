@@ -248,7 +248,8 @@ def pick_company(
     score, chosen = best
     company = _tidy(" ".join(texts[r] for r in chosen))
     conf = min(lines[i].conf for r in chosen for i in rows.rows[r])
-    return company, round(conf * (1.0 if score >= 1.5 else 0.6), 3)
+    # A legal form or the card's domain (≥ 2) is evidence; a large capitalised line a guess.
+    return company, round(conf * (1.0 if score >= 2.0 else 0.8 if score >= 1.5 else 0.6), 3)
 
 
 def _tidy(company: str) -> str:

@@ -16,7 +16,7 @@ import difflib
 import re
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -33,6 +33,9 @@ LARGEST_LINES = 3
 # The wide recogniser's reading wins unless it is this much less sure: it knows the
 # characters the fast one approximates (Vietnamese "ễ" read as "ê", kana as kanji).
 WIDE_MARGIN = 0.05
+# A line the two recognisers read differently is this much less certain (what the contact's
+# confidence then says).
+DISAGREEMENT = 0.85
 # Below this (or when it looks like misread Cyrillic) a line is checked by tesseract.
 TESSERACT_BELOW = 0.8
 # Tesseract's reading must be at least this confident (0..1) to replace the neural one.
@@ -112,8 +115,12 @@ class LineReader:
         ]
         if unsure:
             for i, wide in zip(unsure, self.neural.wide([crops[i] for i in unsure]), strict=True):
-                if wide.text and wide.conf >= readings[i].conf - WIDE_MARGIN:
+                fast = readings[i]
+                if wide.text and wide.conf >= fast.conf - WIDE_MARGIN:
                     readings[i], engines[i] = wide, "wide"
+                if wide.text != fast.text:
+                    # Two recognisers that read a line differently: neither is sure.
+                    readings[i] = replace(readings[i], conf=readings[i].conf * DISAGREEMENT)
         t2 = time.perf_counter()
         if self.cyrillic is not None:
             self._cyrillic(boxes, crops, readings, engines)
