@@ -83,6 +83,9 @@ def _role(word: str, i: int, n: int, capitals: bool = False) -> str | None:
     return "word" if _is_name_word(word) else None
 
 
+_GLUED_INITIAL = re.compile(r"\b([A-ZА-ЯЁ]\.)(?=[A-ZА-ЯЁ][a-zа-яё])")
+
+
 def name_words(text: str) -> list[str] | None:
     """The words of `text` if it is shaped like a person's name, else None.
 
@@ -90,6 +93,7 @@ def name_words(text: str) -> list[str] | None:
     ("de", "van") and suffixes ("Jr."), one alphabet. CJK: a family name and a given name,
     two to five characters."""
     text = strip_honorific(text.replace(",", " ").strip())
+    text = _GLUED_INITIAL.sub(r"\1 ", text)  # "M.Righetti": OCR lost the space
     if has_cjk(text):
         return cjk_name_words(text)
     words = text.split()
@@ -188,6 +192,7 @@ def _cased(word: str) -> str:
 
 def parse_name(text: str) -> PersonName:
     text = strip_honorific(text.replace(",", " ").strip())
+    text = _GLUED_INITIAL.sub(r"\1 ", text)  # "M.Righetti": OCR lost the space
     if has_cjk(text):
         full = " ".join(text.replace("\u3000", " ").split())  # as printed: 王小明, 田中 太郎
         parts = cjk_name_words(full)

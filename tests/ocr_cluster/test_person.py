@@ -207,3 +207,19 @@ def test_no_person_in_a_firms_lines(rows):
     got = extract_fields(card(*rows)).values
     assert got.get("name") is None
     assert got.get("title") is None
+
+
+@pytest.mark.parametrize(
+    ("rows", "name"),
+    [
+        # An initial glued to the surname by OCR ("M.Righetti").
+        (
+            [Row("Aguinaldo M.Righetti Jr.", 24), Row("Escrevente Autorizado", 18),
+             Row("Rua 15 de Novembro, 193 - Centro", 16, gap=2.0)],
+            "Aguinaldo M. Righetti Jr.",
+        ),
+    ],
+)  # fmt: skip
+def test_an_initial_glued_to_the_surname(rows, name):
+    got = extract_fields(card(*rows)).values
+    assert got["name"] is not None and _words(got["name"]) == _words(name)
