@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import phonenumbers
+
+from ocr_cluster import patterns as pt
 
 # A place with fewer prefixes than this share of the country's largest is a small town:
 # only trusted when the card also prints its state ("Penha" is a town in Santa Catarina
@@ -43,14 +44,9 @@ class _Index:
     largest: float
 
 
-# Letters with a stroke do not decompose into a letter and an accent.
-_STROKES = str.maketrans("đłø", "dlo")
-
-
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_STROKES))
-    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.findall(r"\w+", kept))
+    """Lower-case words without accents: "São Paulo - SP" → "sao paulo sp"."""
+    return " ".join(re.findall(r"\w+", pt.fold(text)))
 
 
 # Words around a city's name that cards leave out: "Thành phố Hồ Chí Minh" is printed

@@ -11,7 +11,6 @@ does not point to would turn a local number into a wrong one.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, Protocol
@@ -19,6 +18,7 @@ from typing import NamedTuple, Protocol
 import phonenumbers
 
 from ocr_cluster import contacts
+from ocr_cluster import patterns as pt
 
 # How much each kind of clue weighs: a printed country code is the card's own statement; a
 # domain, a country or a city name is nearly as good; a postcode format or a script is a hint.
@@ -42,7 +42,7 @@ _GENERIC_CCTLDS = frozenset(
 _TLD_REGION = {"uk": "GB", "su": "RU", "рф": "RU"}
 
 # Country names (English, the local languages, Russian) and the largest business cities,
-# compared after _fold (case and accents dropped). A compact list, not a gazetteer: a wrong
+# compared after pt.fold (case and accents dropped). A compact list, not a gazetteer: a wrong
 # match costs more than a missed one, so no names that are also given names ("India",
 # "Israel") or dishes ("chile").
 _NAMES: dict[str, tuple[str, str]] = {
@@ -189,19 +189,10 @@ _WRITINGS = (
 _INTERNATIONAL = re.compile(r"\+\s?\d[\d\s().\-]{6,20}\d")
 
 
-_STROKES = str.maketrans("đłø", "dlo")  # letters that do not decompose into letter + accent
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents, so "São Paulo", "SAO PAULO" and "Sao Paulo" compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_STROKES))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def _name_pattern(names: str) -> re.Pattern[str] | None:
     """One pattern for a "|"-list of names: spaced scripts match whole words, while CJK and
     Thai names match anywhere (those scripts do not put spaces between words)."""
-    alternatives = _fold(names).split("|") if names else []
+    alternatives = pt.fold(names).split("|") if names else []
     spaced = [a for a in alternatives if re.search(r"[a-zа-я]", a)]
     unspaced = [a for a in alternatives if a not in spaced]
     parts = [rf"(?<!\w)(?:{'|'.join(spaced)})(?!\w)"] if spaced else []
@@ -214,7 +205,7 @@ def _country_pattern(names: str) -> re.Pattern[str] | None:
     United Kingdom", "Tokyo, Japan 100-0005") or first before a comma ("Россия, 620126")."""
     if not names:
         return None
-    alternatives = _fold(names)
+    alternatives = pt.fold(names)
     return re.compile(
         rf"^\W*(?:{alternatives})\s*(?:,|$)"
         rf"|(?<![^\W\d_])(?:{alternatives})[\s.,;)]*(?:\d[\d\s\-]*)?$"
@@ -265,7 +256,7 @@ def _clues(texts: Iterable[str]) -> Iterable[tuple[str, int]]:
     for text in texts:
         yield from _dialling_codes(text)
         yield from _domains(text)
-        folded = _fold(_ADDRESSES.sub(" ", text))
+        folded = pt.fold(_ADDRESSES.sub(" ", text))
         for region, pattern in _COUNTRY_NAMES.items():
             m = pattern.search(folded) if pattern else None
             if m and not _STREET.search(folded, 0, m.start()):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from ocr_cluster import patterns as pt
 from ocr_cluster.fields import TextLine
 from ocr_cluster.neural import NeuralOcr, Reading, TextBox, crop_line, sort_reading_order
 from ocr_cluster.ocr import TesseractPool
@@ -212,7 +213,7 @@ class LineReader:
 
         found = 0
         for i, (box, reading) in enumerate(zip(boxes, readings, strict=True)):
-            if has_cjk(reading.text):
+            if pt.has_cjk(reading.text):
                 continue  # tesseract has no CJK here; the neural reading stands
             if reading.conf < TESSERACT_BELOW or looks_like_misread_cyrillic(reading.text, box):
                 found += check(i, reading)
@@ -234,14 +235,15 @@ class LineReader:
         assert self.vietnamese is not None
         for i, reading in enumerate(readings):
             text = reading.text
-            if engines[i] == "tesseract" or has_cjk(text) or _is_address_or_link(text):
+            if engines[i] == "tesseract" or pt.has_cjk(text) or _is_address_or_link(text):
                 continue
             if not any(ch.isalpha() for ch in text):
                 continue
             other = _tesseract(self.vietnamese, crops[i])
             if other is None or other.conf < TESSERACT_MIN_CONF:
                 continue
-            if difflib.SequenceMatcher(None, _bare(text), _bare(other.text)).ratio() >= SAME_TEXT:
+            same = difflib.SequenceMatcher(None, pt.latin(text), pt.latin(other.text)).ratio()
+            if same >= SAME_TEXT:
                 readings[i], engines[i] = other, "tesseract"
 
 
@@ -260,22 +262,9 @@ def _is_address_or_link(text: str) -> bool:
     return "@" in text or re.search(r"(?i)www|https?:|\.[a-z]{2,}\b", text) is not None
 
 
-def _bare(text: str) -> str:
-    """Letters and digits without diacritics, lower case: "Nguyễn Đức" → "nguyenduc"."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed.lower() if ch.isalnum() and ch.isascii())
-
-
 def _beyond_ascii(text: str) -> bool:
     """Letters with diacritics or CJK: the fast recogniser's alphabet may lack the exact one."""
     return any(ch.isalpha() and ord(ch) > 0x7F for ch in text)
-
-
-def has_cjk(text: str) -> bool:
-    return any(
-        0x3040 <= ord(ch) <= 0x30FF or 0x3400 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF
-        for ch in text
-    )
 
 
 def _mostly_vertical(boxes: list[TextBox]) -> bool:

@@ -355,9 +355,13 @@ def latin(text: str, umlauts: bool = False) -> str:
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
+# Letters with a stroke do not decompose into a letter and an accent.
+_STROKES = str.maketrans({"đ": "d", "ł": "l", "ø": "o", "ß": "ss"})
+
+
 def fold(text: str) -> str:
     """Lower case without accents, for comparing words with tables and e-mail addresses."""
-    text = text.lower().replace("đ", "d").replace("ø", "o").replace("ß", "ss")
+    text = text.lower().translate(_STROKES)
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 

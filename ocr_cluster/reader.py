@@ -70,13 +70,12 @@ class CardReader:
         self._english = (
             TesseractPool(tessdata, "eng", size=pool_size) if engine == "tesseract" else None
         )
+        self._vietnamese = (
+            TesseractPool(tessdata, VIETNAMESE, size=pool_size) if engine == "auto" else None
+        )
         self._lines = None
-        if engine == "auto":
-            vietnamese = TesseractPool(tessdata, VIETNAMESE, size=pool_size)
-            self._vietnamese: TesseractPool | None = vietnamese
-            self._lines = LineReader(NeuralOcr(threads=threads), self._pool, vietnamese)
-        elif engine == "neural":
-            self._lines = LineReader(NeuralOcr(threads=threads))
+        if engine != "tesseract":
+            self._lines = LineReader(NeuralOcr(threads=threads), self._pool, self._vietnamese)
 
     @property
     def ready(self) -> bool:
@@ -88,7 +87,7 @@ class CardReader:
         return self._lines.neural.provider if self._lines is not None else "cpu"
 
     def close(self) -> None:
-        for pool in (self._pool, self._english, getattr(self, "_vietnamese", None)):
+        for pool in (self._pool, self._english, self._vietnamese):
             if pool is not None:
                 pool.close()
 
