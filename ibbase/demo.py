@@ -15,13 +15,19 @@ from ibbase.simulate import SimulatedUser, reply_text
 from ibbase.stack import STACK_FILE, Stack
 
 DEVSET = Path(__file__).resolve().parents[1].parent / "shared" / "devset"
+# A card of the project's own generator (`python -m tests.cardgen DIR --n 60 --seed 7`,
+# gen_0034: a Brazilian card photographed on a desk), for clones with no dev set beside them.
+SAMPLE_CARD = Path(__file__).resolve().parent / "data" / "sample_card.jpg"
 
 
 def default_card() -> Path:
+    """A dev set photo when ../shared is beside the clone, else the bundled sample card."""
     cards = sorted(DEVSET.glob("*.jpg"))
-    if not cards:
-        raise FileNotFoundError(f"no card photos in {DEVSET}; pass CARD=path/to/card.jpg")
-    return cards[min(3, len(cards) - 1)]
+    if cards:
+        return cards[min(3, len(cards) - 1)]
+    if SAMPLE_CARD.is_file():
+        return SAMPLE_CARD
+    raise FileNotFoundError(f"no card photos in {DEVSET}; pass CARD=path/to/card.jpg")
 
 
 async def _demo(stack: Stack, card: Path, timeout: float) -> int:

@@ -1,0 +1,16 @@
+"""`make demo` in a clone with nothing beside it: the bundled sample card is sent and reads."""
+
+from ibbase import demo
+from ocr_cluster.reader import CardReader
+
+
+def test_without_a_dev_set_the_bundled_card_is_used(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo, "DEVSET", tmp_path / "no-devset")
+    card = demo.default_card()
+    assert card == demo.SAMPLE_CARD
+    reader = CardReader(pool_size=1)
+    try:
+        contact = reader.read(card.read_bytes()).contact
+    finally:
+        reader.close()
+    assert contact.phones and contact.emails and contact.company
