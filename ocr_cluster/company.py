@@ -256,6 +256,8 @@ def _tidy(company: str) -> str:
     company = _drop_initials(company)
     # Words OCR'd without their space: "EletrônicaADACHI".
     company = re.sub(r"(?<=[a-zà-ÿа-яё]{3})(?=[A-ZÀ-ÝА-ЯЁ]{2,})", " ", company)
+    # ... and its legal form: "ADACHILtda.", "AcmeGmbH" (no word ends so).
+    company = re.sub(r"(?<=[^\W\d_]{2})(?=(?:Ltda|LTDA|Ltd|GmbH|EIRELI)\b)", " ", company)
     # A logo mark OCR'd as letters in front: "С «Софтинжиниринг»", "fey ACME CORP.".
     return re.sub(
         r"^[A-ZА-ЯЁ]\s+(?=[«\"“])|^[a-zа-яё]{1,3}\s+(?=[A-ZА-ЯЁ]{2,}(?:\s|$))", "", company

@@ -75,8 +75,22 @@ def _close_gaps(text: str) -> str:
     return _DOMAIN_TOKENS.sub(join_domain, text)
 
 
+# An "@" read as a letter or lost before a mail service's host: "ricknog39dgmail.com". Only
+# services whose name cannot end a website's own name ("xbol.com.br" may be a site).
+_LOST_AT = re.compile(
+    r"(?i)(?<![\w.@\-])([a-z0-9][a-z0-9._\-]*?[a-z0-9])[d©®&Q]?"
+    r"((?:gmail|googlemail|hotmail|yahoo|ymail|outlook|icloud|yandex|rambler|protonmail)"
+    r"\.(?:com|co|ru|de|fr|it|es)(?:\.[a-z]{2})?)(?![\w.@\-])"
+)
+
+
+def _with_at(line: str) -> str:
+    """The line with "@" put back into e-mail addresses and its spaces around it closed."""
+    return _LOST_AT.sub(r"\1@\2", re.sub(r"\s*@\s*", "@", fix_homoglyphs(line)))
+
+
 def find_emails(line: str) -> list[str]:
-    text = _close_gaps(re.sub(r"\s*@\s*", "@", fix_homoglyphs(line)))
+    text = _close_gaps(_with_at(line))
     out = []
     for m in _EMAIL.finditer(text):
         email = m.group(0).strip(".-_").lower()
@@ -102,7 +116,7 @@ def is_social(url: str) -> bool:
 
 
 def find_websites(line: str) -> list[str]:
-    text = _EMAIL.sub(" ", re.sub(r"\s*@\s*", "@", fix_homoglyphs(line)))
+    text = _EMAIL.sub(" ", _with_at(line))
     # "www. example.com" (a space read after the dot), icons glued on ("awww.") and
     # "www" misread as "vww" or "wvw"; "https:/A" is "https://" with its slash misread.
     text = re.sub(r"(?i)(https?:)/+[a-z]?(?=[a-z]?[vw]{3}\.)", r"\1//", text)

@@ -17,7 +17,7 @@ from typing import NamedTuple, Protocol
 
 import phonenumbers
 
-from ocr_cluster import contacts
+from ocr_cluster import contacts, lang
 from ocr_cluster import patterns as pt
 
 # How much each kind of clue weighs: a printed country code is the card's own statement; a
@@ -185,6 +185,16 @@ _WRITINGS = (
     _Writing(re.compile(r"[\u0600-\u06ff]"), _ARABIC, None, least=3),
 )  # fmt: skip
 
+# Words that leave no doubt about the language say as much as its letters: "Rua",
+# "Senhora", "peças" on a card with neither "ç" nor "ã".
+_SPOKEN: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "pt": (("BR", "PT", "AO", "MZ"), "BR"),
+    "es": (_SPANISH, None),
+    "de": (("DE", "AT", "CH"), "DE"),
+    "fr": (("FR", "BE", "CH", "CA", "LU"), "FR"),
+    "it": (("IT", "CH"), "IT"),
+}
+
 # A number printed in international form: "+55 11 2076-5555", "+7 (495) 123-45-67".
 _INTERNATIONAL = re.compile(r"\+\s?\d[\d\s().\-]{6,20}\d")
 
@@ -237,9 +247,12 @@ def card_regions(lines: Sequence[HasText], fallback: Sequence[str] = ()) -> tupl
     # A script shared by several countries goes to the one the other clues already name,
     # else to the caller's fallback, else to the script's main country.
     joined = "\n".join(texts)
-    for pattern, regions, default, least in _WRITINGS:
-        if len(pattern.findall(joined)) < least:
-            continue
+    shared = [(regions, default) for pattern, regions, default, least in _WRITINGS
+              if len(pattern.findall(joined)) >= least]  # fmt: skip
+    language = lang.clear_language(_ADDRESSES.sub(" ", joined))
+    if language in _SPOKEN:
+        shared.append(_SPOKEN[language])
+    for regions, default in shared:
         named = [r for r in regions if score[r]]
         pick = (
             max(named, key=lambda r: score[r])

@@ -102,3 +102,93 @@ def _match(t: str, labels: list[str], whole: bool) -> float:
         elif len(t) >= 5 and SequenceMatcher(None, t, lb).ratio() >= 0.85:
             best = max(best, 0.7)
     return best
+
+
+# A logo or display font read a letter or two wrong ("Die Lario" for a card at
+# dimariorestaurante@…, "ng design" at nogdesign.…): the domain has the spelling.
+RESPELL_RATIO = 0.8  # how alike the line's letters and the label must be
+RESPELL_EDITS = 0.3  # at most this share of the label's letters changed
+
+
+def respell(texts: list[str], labels: list[str]) -> list[str] | None:
+    """``texts`` (consecutive lines, letters and spaces only) with their letters corrected to
+    the domain label, or the start of one, that they nearly spell; word breaks, letter case
+    and accents of the letters kept as printed. None when no label is near enough or the
+    lines spell one already."""
+    joined = "\n".join(texts)
+    if not re.fullmatch(r"[^\W\d_]+(?:[ \n][^\W\d_]+)*", joined):
+        return None
+    spots = [k for k, ch in enumerate(joined) if ch.isalpha()]
+    letters = "".join(fold(joined[k])[:1] for k in spots)
+    if len(letters) < 5 or not letters.isascii() or label_match(joined, labels) >= 1.0:
+        return None
+    tried: list[tuple[float, int, str, bool]] = []
+    for label in labels:
+        lb = latin(label)
+        if len(lb) < 5 or not lb.isalpha():
+            continue
+        starts = {lb[:k] for k in range(len(letters) - 2, len(letters) + 3) if 5 <= k < len(lb)}
+        for target in {lb, *starts}:
+            ratio = SequenceMatcher(None, letters, target, autojunk=False).ratio()
+            if ratio >= RESPELL_RATIO:
+                tried.append((ratio, len(target), target, target != lb))
+    for _, _, target, start in sorted(tried, reverse=True):
+        fixed = _respelled(texts, joined, spots, letters, target, start)
+        if fixed:
+            return fixed
+    return None
+
+
+def _respelled(
+    texts: list[str], joined: str, spots: list[int], letters: str, target: str, start: bool
+) -> list[str] | None:
+    """``start``: ``target`` is the start of a label, which the lines must end with."""
+    ops = SequenceMatcher(None, letters, target, autojunk=False).get_opcodes()
+    if start and ops[-1][0] != "equal":
+        return None
+    changed = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in ops if op != "equal")
+    # OCR misreads a letter or loses one; a printed letter the domain lacks is the domain's
+    # abbreviation ("Optica" at oticadajo@, "Nossa" at floresnsfatima@), not a misreading.
+    dropped = any(op == "delete" or (i2 - i1) > (j2 - j1) + 1 for op, i1, i2, j1, j2 in ops)
+    if not changed or dropped or changed > max(1, RESPELL_EDITS * len(target)):
+        return None
+    # What each printed letter becomes (itself, another letter, nothing, more letters) and
+    # what the print lost in front of it.
+    becomes = [""] * len(letters)
+    lost = [""] * len(letters)
+    for op, i1, i2, j1, j2 in ops:
+        if op == "equal":
+            for i in range(i1, i2):
+                becomes[i] = joined[spots[i]]
+        elif i1 == i2:  # a lower-case word lost its capital, or letters inside a word
+            if i1 < len(letters) and _lost_capital(joined, spots[i1]):
+                lost[i1] = target[j1:j2].upper()
+            elif i1:
+                becomes[i1 - 1] += target[j1:j2]
+            else:
+                lost[0] = target[j1:j2]
+        else:
+            share = [target[j1 + (j2 - j1) * n // (i2 - i1) : j1 + (j2 - j1) * (n + 1) // (i2 - i1)]
+                     for n in range(i2 - i1)]  # fmt: skip
+            for n, part in enumerate(share):
+                becomes[i1 + n] = part
+    out = list(joined)
+    for i, k in enumerate(spots):
+        word = lost[i] + becomes[i]
+        if word != joined[k] and not word[:1].isupper():
+            word = word.upper() if joined[k].isupper() else word.lower()
+        out[k] = word
+    fixed = "".join(out).split("\n")
+    # Words are only respelled, never dropped: "Orion Software LLC" is not "orionsoftware".
+    if any(len(a.split()) != len(b.split()) for a, b in zip(texts, fixed, strict=True)):
+        return None
+    return fixed
+
+
+def _lost_capital(text: str, k: int) -> bool:
+    """The word at ``k`` starts in lower case where the one before it has a capital:
+    "Esteves sthetiCar"."""
+    if k == 0 or text[k - 1] not in " \n" or not text[k].islower():
+        return False
+    before = text[:k].split()
+    return bool(before) and before[-1][0].isupper()

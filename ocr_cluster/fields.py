@@ -52,6 +52,7 @@ def extract_fields(lines: list[TextLine], *, fallback_regions: Sequence[str] = (
     clues = domains.clues(
         [e for ln in lines for e in ln.emails], [w for ln in lines for w in ln.websites]
     )
+    _respell(lines, text_lines, clues)
     name_lines = _pick_name(lines, text_lines, clues, layout, out)
     name_i = name_lines[0] if name_lines else None
     title_lines = _pick_title(
@@ -61,6 +62,21 @@ def extract_fields(lines: list[TextLine], *, fallback_regions: Sequence[str] = (
     _pick_company(lines, rest, clues, layout, out)
     out.values["lang"] = detect_lang(lines)
     return out
+
+
+def _respell(lines: list[TextLine], text_lines: list[int], clues: domains.Clues) -> None:
+    """Lines in a row (up to three) that nearly spell a domain label take its spelling."""
+    done: set[int] = set()
+    for size in (3, 2, 1):
+        for k in range(len(text_lines) - size + 1):
+            group = text_lines[k : k + size]
+            if done & set(group) or group[-1] - group[0] != size - 1:
+                continue
+            fixed = domains.respell([lines[i].text for i in group], clues.labels)
+            if fixed:
+                for i, text in zip(group, fixed, strict=True):
+                    lines[i].text = text
+                done |= set(group)
 
 
 def _split_name_title(lines: list[TextLine]) -> list[TextLine]:

@@ -93,6 +93,22 @@ def detect_text(text: str) -> str:
 def _latin_lang(text: str) -> str:
     if len(_VIETNAMESE.findall(text)) >= 2:
         return "vi"
+    best, score, english = _latin_scores(text)
+    # English is the default: another language needs evidence, and more than English has.
+    if best != "en" and score >= 1 and score > 1.5 * english:
+        return best
+    return "en"
+
+
+def clear_language(text: str) -> str | None:
+    """A Latin-script language other than English that the words leave no doubt about
+    (three marks or more, twice English's), for the card's country."""
+    best, score, english = _latin_scores(text)
+    return best if best != "en" and score >= 3 and score > 2 * english else None
+
+
+def _latin_scores(text: str) -> tuple[str, float, float]:
+    """The best-marked language, its score and English's."""
     lower = text.lower()
     words = re.findall(r"[^\W\d_]+", lower)
     scores = {}
@@ -103,7 +119,4 @@ def _latin_lang(text: str) -> str:
             + sum(w in _MARK_WORDS[lang] for w in words)
         )
     best = max(scores, key=lambda k: scores[k])
-    # English is the default: another language needs evidence, and more than English has.
-    if best != "en" and scores[best] >= 1 and scores[best] > 1.5 * scores["en"]:
-        return best
-    return "en"
+    return best, scores[best], scores["en"]

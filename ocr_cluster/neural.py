@@ -39,6 +39,8 @@ MIN_BOX_SIDE = 3
 REC_HEIGHT = 48
 REC_MAX_WIDTH = 1600  # a very long line is squeezed rather than cut
 REC_BATCH = 8
+# A gap this many times the line's usual distance between letters can be a dropped space.
+SPACE_GAP = 1.6
 
 
 class NeuralUnavailable(RuntimeError):
@@ -145,10 +147,52 @@ class Recognizer:
         conf = probs.max(axis=1)
         keep = best != 0
         keep[1:] &= best[1:] != best[:-1]
-        text = "".join(self.alphabet[i] for i in best[keep])
-        confs = tuple(float(c) for c in conf[keep])
+        chars = [self.alphabet[i] for i in best[keep]]
+        confs = [float(c) for c in conf[keep]]
+        chars, confs = _missed_spaces(chars, confs, np.nonzero(keep)[0])
         mean = float(np.mean(confs)) if confs else 0.0
-        return Reading(text=" ".join(text.split()), conf=mean, char_conf=confs)
+        return Reading(text=" ".join("".join(chars).split()), conf=mean, char_conf=tuple(confs))
+
+
+def _missed_spaces(
+    chars: list[str], confs: list[float], steps: np.ndarray
+) -> tuple[list[str], list[float]]:
+    """Put back a space the recogniser left out between two words: a lower-case letter
+    followed by a capital ("DireçãoHidráulica", "PeçasOriginais") where the two stand
+    further apart than the line's letters usually do. Brands set in camel case
+    ("MasterCard") are rarer on a card than a dropped space, and "McDonald" or "iPhone" do
+    not qualify: each side must be a word of three letters or more."""
+    letters = [k for k, c in enumerate(chars) if c != " "]
+    if len(letters) < 6:
+        return chars, confs
+    usual = float(np.median(np.diff(steps[letters])))
+    out_chars: list[str] = []
+    out_confs: list[float] = []
+    for k, ch in enumerate(chars):
+        if (
+            0 < k
+            and ch.isupper()
+            and chars[k - 1].islower()
+            and steps[k] - steps[k - 1] >= SPACE_GAP * usual
+            and _word_len(chars, k - 1, -1) >= 3
+            and _word_len(chars, k, 1) >= 3
+        ):
+            out_chars.append(" ")
+            out_confs.append(confs[k])
+        out_chars.append(ch)
+        out_confs.append(confs[k])
+    return out_chars, out_confs
+
+
+def _word_len(chars: list[str], start: int, step: int) -> int:
+    """Letters in a row from ``start`` going ``step``; 0 when the word holds a digit, an
+    "@" or a dot (an address or number is never split)."""
+    n, k = 0, start
+    while 0 <= k < len(chars) and chars[k] != " ":
+        if not chars[k].isalpha():
+            return 0 if chars[k] in "@./0123456789" else n
+        n, k = n + 1, k + step
+    return n
 
 
 class NeuralOcr:
