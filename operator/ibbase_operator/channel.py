@@ -1,4 +1,4 @@
-"""A WhatsAppChannel as the reconciler sees it, and the children it should have."""
+"""A WhatsAppChannel as the reconciler sees it: its spec, its status, the names it derives."""
 
 from __future__ import annotations
 
@@ -9,36 +9,41 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.channels import channel_id, webhook_path
 from ibbase_operator import resource as res
 from ibbase_operator.durations import parse_duration
+from whatsapp_cloud.registry import channel_id, webhook_path
 
 
 class _Spec(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
 
 
+class _Status(BaseModel):
+    # Not frozen: a pass fills its status in as the steps go.
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+
 class SecretRef(_Spec):
     name: str
-    access_token_key: str = Field("accessToken", alias="accessTokenKey")
-    app_secret_key: str = Field("appSecret", alias="appSecretKey")
+    access_token_key: str = Field(default="accessToken", alias="accessTokenKey")
+    app_secret_key: str = Field(default="appSecret", alias="appSecretKey")
 
 
 class IngressSpec(_Spec):
-    class_name: str | None = Field(None, alias="className")
-    cluster_issuer: str = Field("letsencrypt-prod", alias="clusterIssuer")
+    class_name: str | None = Field(default=None, alias="className")
+    cluster_issuer: str = Field(default="letsencrypt-prod", alias="clusterIssuer")
     annotations: dict[str, str] = Field(default_factory=dict)
 
 
 class GatewaySpec(_Spec):
-    service_name: str = Field("ibbase-gateway", alias="serviceName")
-    service_port: int = Field(80, alias="servicePort")
+    service_name: str = Field(default="ibbase-gateway", alias="serviceName")
+    service_port: int = Field(default=80, alias="servicePort")
 
 
 class TokenRotation(_Spec):
-    verify_token_every: str = Field("720h", alias="verifyTokenEvery")
-    refresh_access_token_before: str = Field("480h", alias="refreshAccessTokenBefore")
-    check_every: str = Field("1h", alias="checkEvery")
+    verify_token_every: str = Field(default="720h", alias="verifyTokenEvery")
+    refresh_access_token_before: str = Field(default="480h", alias="refreshAccessTokenBefore")
+    check_every: str = Field(default="1h", alias="checkEvery")
 
     @property
     def verify_token_every_s(self) -> float:
@@ -60,14 +65,51 @@ class ChannelSpec(_Spec):
     business_account_id: str = Field(alias="businessAccountId")
     app_id: str = Field(alias="appId")
     host: str
-    graph_api_version: str = Field("v25.0", alias="graphApiVersion")
+    graph_api_version: str = Field(default="v25.0", alias="graphApiVersion")
     credentials: SecretRef = Field(alias="credentialsSecretRef")
-    callback_scope: Literal["waba", "phone", "app"] = Field("waba", alias="callbackScope")
-    ingress: IngressSpec = Field(default_factory=IngressSpec)  # type: ignore[arg-type]
-    gateway: GatewaySpec = Field(default_factory=GatewaySpec)  # type: ignore[arg-type]
-    token_rotation: TokenRotation = Field(  # type: ignore[arg-type]
-        default_factory=TokenRotation, alias="tokenRotation"
-    )
+    callback_scope: Literal["waba", "phone", "app"] = Field(default="waba", alias="callbackScope")
+    ingress: IngressSpec = Field(default_factory=IngressSpec)
+    gateway: GatewaySpec = Field(default_factory=GatewaySpec)
+    token_rotation: TokenRotation = Field(default_factory=TokenRotation, alias="tokenRotation")
+
+
+class RegistrationStatus(_Status):
+    """``status.registration``: what is registered at Meta, so re-registering is idempotent;
+    ``blockedOn`` names the (generation, credentials, verify token) that Meta refused."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    scope: str | None = None
+    callback_url: str | None = Field(default=None, alias="callbackUrl")
+    verify_token_digest: str | None = Field(default=None, alias="verifyTokenDigest")
+    registered_at: str | None = Field(default=None, alias="registeredAt")
+    blocked_on: str | None = Field(default=None, alias="blockedOn")
+
+
+class ChannelStatus(_Status):
+    """The channel's status: as stored (``Channel.status``), or as one pass writes it.
+
+    A pass starts from an empty one and sets what it learns; :meth:`to_patch` writes only
+    the fields that were set, because the status is written as a merge patch and a field the
+    pass did not touch keeps its stored value. A field set to None is written as null, which
+    removes it (``registration.blockedOn`` once a registration succeeds).
+    """
+
+    verify_token_rotated_at: str | None = Field(default=None, alias="verifyTokenRotatedAt")
+    token_checked_at: str | None = Field(default=None, alias="tokenCheckedAt")
+    token_expires_at: str | None = Field(default=None, alias="tokenExpiresAt")
+    token_credentials_version: str | None = Field(default=None, alias="tokenCredentialsVersion")
+    registration: RegistrationStatus | None = None
+    conditions: list[dict[str, Any]] | None = None
+    observed_generation: int | None = Field(default=None, alias="observedGeneration")
+    webhook_url: str | None = Field(default=None, alias="webhookUrl")
+
+    # Bookkeeping of one pass, never written: the resourceVersion of the credentials Secret
+    # whose token this pass uses (the one it read, or the one it wrote after a refresh).
+    credentials_version: str = Field(default="", exclude=True)
+
+    def to_patch(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_unset=True)
 
 
 @dataclass(frozen=True)
@@ -77,7 +119,7 @@ class Channel:
     uid: str
     generation: int
     spec: ChannelSpec
-    status: dict[str, Any]
+    status: ChannelStatus
     deleting: bool
 
     @classmethod
@@ -89,7 +131,7 @@ class Channel:
             uid=meta.get("uid", ""),
             generation=int(meta.get("generation", 1)),
             spec=ChannelSpec.model_validate(obj.get("spec", {})),
-            status=dict(obj.get("status") or {}),
+            status=ChannelStatus.model_validate(obj.get("status") or {}),
             deleting=bool(meta.get("deletionTimestamp")),
         )
 
@@ -119,47 +161,15 @@ class Channel:
             "blockOwnerDeletion": True,
         }
 
-    def child_metadata(self, name: str, annotations: dict[str, str] | None = None) -> Any:
+    def child_metadata(
+        self, name: str, annotations: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         return {
             "name": name,
             "namespace": self.namespace,
             "labels": {res.LABEL_CHANNEL: self.name, res.LABEL_MANAGED_BY: res.MANAGER},
             "annotations": annotations or {},
             "ownerReferences": [self.owner_reference()],
-        }
-
-    def ingress_manifest(self) -> dict[str, Any]:
-        annotations = {**self.spec.ingress.annotations}
-        annotations["cert-manager.io/cluster-issuer"] = self.spec.ingress.cluster_issuer
-        spec: dict[str, Any] = {
-            "tls": [{"hosts": [self.spec.host], "secretName": res.tls_secret_name(self.name)}],
-            "rules": [
-                {
-                    "host": self.spec.host,
-                    "http": {
-                        "paths": [
-                            {
-                                "path": self.path,
-                                "pathType": "Exact",
-                                "backend": {
-                                    "service": {
-                                        "name": self.spec.gateway.service_name,
-                                        "port": {"number": self.spec.gateway.service_port},
-                                    }
-                                },
-                            }
-                        ]
-                    },
-                }
-            ],
-        }
-        if self.spec.ingress.class_name:
-            spec["ingressClassName"] = self.spec.ingress.class_name
-        return {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "Ingress",
-            "metadata": self.child_metadata(res.ingress_name(self.name), annotations),
-            "spec": spec,
         }
 
 

@@ -20,11 +20,31 @@ from ibbase_operator.settings import OperatorSettings
 
 RESOURCE = (res.GROUP, res.VERSION, res.PLURAL)
 
+# Every handler has an explicit id. kopf keys a change handler's progress annotations by its
+# id (``ibbase.io/build_registry._locals_.reconcile``, ``….reconcile.spec`` for the update
+# handler, which kopf suffixes with the field) while it retries. Before the ids were explicit,
+# kopf derived them from the functions' qualified names: those ids are kept, so that an
+# upgrade finds the progress of a channel caught mid-retry and does not run its handlers
+# again. Timers and start-up activities keep no persisted progress; they get plain ids.
+RECONCILE_ID = "build_registry.<locals>.reconcile"
+DELETE_ID = "build_registry.<locals>.delete"
+RESYNC_ID = "resync"
+CONFIGURE_ID = "configure"
+LOGIN_ID = "login"
+
+
+def _namespace(namespace: str | None) -> str:
+    # kopf types ``namespace`` for cluster-scoped resources too; a WhatsAppChannel is
+    # namespaced (the CRD says so), so kopf always passes one.
+    if namespace is None:
+        raise kopf.PermanentError("a WhatsAppChannel is namespaced; got none")
+    return namespace
+
 
 def build_registry(settings: OperatorSettings, kube: KubeConfig) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
 
-    @kopf.on.startup(registry=registry)
+    @kopf.on.startup(id=CONFIGURE_ID, registry=registry)
     def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         settings.peering.standalone = True
         # Our own markers, so the resource shows what manages it.
@@ -44,7 +64,7 @@ def build_registry(settings: OperatorSettings, kube: KubeConfig) -> kopf.Operato
         # timeouts); check for that every second, not kopf's default minute.
         settings.background.cancellation_polling = 1.0
 
-    @kopf.on.login(registry=registry)
+    @kopf.on.login(id=LOGIN_ID, registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
         # Built from our own config at call time: kubernetes_asyncio would read KUBECONFIG at
         # import time, and a rotated service-account token must be picked up on re-login.
@@ -59,21 +79,21 @@ def build_registry(settings: OperatorSettings, kube: KubeConfig) -> kopf.Operato
             default_namespace=kube.default_namespace,
         )
 
-    @kopf.on.resume(*RESOURCE, registry=registry)
-    @kopf.on.create(*RESOURCE, registry=registry)
-    @kopf.on.update(*RESOURCE, field="spec", registry=registry)
-    async def reconcile(namespace: str, name: str, retry: int, memo: Any, **_: Any) -> None:
+    @kopf.on.resume(*RESOURCE, id=RECONCILE_ID, registry=registry)
+    @kopf.on.create(*RESOURCE, id=RECONCILE_ID, registry=registry)
+    @kopf.on.update(*RESOURCE, id=RECONCILE_ID, field="spec", registry=registry)
+    async def reconcile(namespace: str | None, name: str, retry: int, memo: Any, **_: Any) -> None:
         reconciler: Reconciler = memo.reconciler
-        outcome = await reconciler.reconcile(namespace, name, attempt=retry)
+        outcome = await reconciler.reconcile(_namespace(namespace), name, attempt=retry)
         if outcome.retry_in is not None:
             raise kopf.TemporaryError(outcome.message, delay=outcome.retry_in)
 
-    @kopf.timer(*RESOURCE, interval=settings.resync_interval_s, registry=registry)
-    async def resync(namespace: str, name: str, memo: Any, **_: Any) -> None:
+    @kopf.timer(*RESOURCE, id=RESYNC_ID, interval=settings.resync_interval_s, registry=registry)
+    async def resync(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
         reconciler: Reconciler = memo.reconciler
-        await reconciler.reconcile(namespace, name)
+        await reconciler.reconcile(_namespace(namespace), name)
 
-    @kopf.on.delete(*RESOURCE, registry=registry)
+    @kopf.on.delete(*RESOURCE, id=DELETE_ID, registry=registry)
     async def delete(body: kopf.Body, retry: int, memo: Any, **_: Any) -> None:
         reconciler: Reconciler = memo.reconciler
         outcome = await reconciler.cleanup(dict(body), attempt=retry)

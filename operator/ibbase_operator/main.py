@@ -10,8 +10,10 @@ import kopf
 from ibbase_operator.handlers import build_registry, quiet_loggers
 from ibbase_operator.kube import KubeClient, KubeConfig
 from ibbase_operator.meta import MetaAdmin
-from ibbase_operator.reconcile import Probe, Reconciler
+from ibbase_operator.reconcile import Reconciler
+from ibbase_operator.registration import Probe
 from ibbase_operator.settings import OperatorSettings
+from whatsapp_cloud.probe import probe_callback
 
 
 async def run(
@@ -30,8 +32,7 @@ async def run(
     quiet_loggers()
     client = KubeClient(kube)
     meta = MetaAdmin(settings.graph_url, timeout_s=settings.graph_timeout_s)
-    extra = {"probe": probe} if probe is not None else {}
-    reconciler = Reconciler(client, meta, settings, **extra)
+    reconciler = Reconciler(client, meta, settings, probe=probe or probe_callback)
     liveness = f"http://0.0.0.0:{settings.health_port}/healthz" if settings.health_port else None
     try:
         await kopf.operator(

@@ -12,60 +12,7 @@ from typing import Any
 
 import httpx
 
-from gateway.whatsapp import errors as meta_errors
-
-# The worker's classification of Meta's codes (gateway/whatsapp/errors.py), plus the
-# app- and user-level call limits that management endpoints answer with (17, 32, 613)
-# and the application limit (341).
-RATE_LIMIT_CODES = meta_errors.RATE_LIMIT_CODES | {17, 32, 613}
-TRANSIENT_CODES = meta_errors.TRANSIENT_CODES | RATE_LIMIT_CODES | {341}
-# 2200: Meta could not verify the callback. We probe it ourselves first, so this is a path
-# or DNS problem between Meta and the ingress that may well clear: retried, with backoff.
-CALLBACK_VERIFICATION_FAILED = 2200
-
-
-@dataclass(frozen=True)
-class MetaError(Exception):
-    """What Meta answered (or that it did not answer at all: ``http_status`` None)."""
-
-    http_status: int | None
-    code: int | None
-    subcode: int | None
-    message: str
-    retry_after_s: float | None = None
-
-    def __str__(self) -> str:
-        where = f"HTTP {self.http_status}" if self.http_status else "no answer"
-        code = f" code {self.code}" if self.code is not None else ""
-        sub = f"/{self.subcode}" if self.subcode else ""
-        return f"Meta {where}{code}{sub}: {self.message}"
-
-    @property
-    def temporary(self) -> bool:
-        if self.http_status is None or self.http_status >= 500 or self.http_status == 429:
-            return True
-        return self.code in TRANSIENT_CODES or self.code == CALLBACK_VERIFICATION_FAILED
-
-    @property
-    def rate_limited(self) -> bool:
-        return self.http_status == 429 or self.code in RATE_LIMIT_CODES
-
-    @property
-    def reason(self) -> str:
-        """A CamelCase condition reason for this failure."""
-        if self.rate_limited:
-            return "MetaRateLimited"
-        if self.code == CALLBACK_VERIFICATION_FAILED:
-            return "CallbackVerificationFailed"
-        if self.temporary:
-            return "MetaUnavailable"
-        if self.code == 190:
-            return "TokenInvalid"
-        if self.code in (10, 200) or (self.code is not None and 200 <= self.code < 300):
-            return "PermissionDenied"
-        if self.code == 100:
-            return "InvalidObject"
-        return "MetaRejected"
+from whatsapp_cloud.errors import GraphApiError, from_response
 
 
 @dataclass(frozen=True)
@@ -110,23 +57,15 @@ class MetaAdmin:
                 method, path, params=query, json=json, headers=headers
             )
         except httpx.TimeoutException:
-            raise MetaError(None, None, None, f"{method} {path} timed out") from None
+            raise GraphApiError.no_answer(f"{method} {path} timed out") from None
         except httpx.TransportError as exc:
-            raise MetaError(None, None, None, f"{method} {path}: {type(exc).__name__}") from None
+            raise GraphApiError.no_answer(f"{method} {path}: {type(exc).__name__}") from None
         try:
             body = response.json()
         except ValueError:
             body = {}
         if response.status_code >= 400 or "error" in body:
-            error = body.get("error") or {}
-            retry_after = response.headers.get("retry-after")
-            raise MetaError(
-                response.status_code,
-                error.get("code"),
-                error.get("error_subcode"),
-                str(error.get("message") or response.reason_phrase)[:300],
-                float(retry_after) if retry_after and retry_after.isdigit() else None,
-            )
+            raise from_response(response, redact=token)
         result: dict[str, Any] = body
         return result
 

@@ -32,3 +32,8 @@ class OperatorSettings(BaseSettings):
     delete_attempts: int = 5
     # Liveness endpoint of kopf (/healthz); 0 turns it off.
     health_port: int = 8080
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds before retry ``attempt`` (0-based) of a temporary failure: doubling from
+        ``backoff_base_s``, capped at ``backoff_max_s``."""
+        return min(self.backoff_max_s, self.backoff_base_s * 2.0 ** min(attempt, 20))

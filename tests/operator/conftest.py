@@ -32,8 +32,7 @@ import pytest
 from pydantic import SecretStr
 
 from graph_sandbox.callback_receiver import TLSFiles, issue_tls_files
-from ibbase.nats_server import NatsServer
-from ibbase.webhook_probe import ProbeResult, probe_callback
+from ibbase_dev.nats_server import NatsServer
 from ibbase_operator.kube import KubeClient, KubeConfig
 from ibbase_operator.main import run
 from ibbase_operator.settings import OperatorSettings
@@ -41,6 +40,7 @@ from kube_emulator import KubeEmulator
 from tests.harness import ServerThread, pipeline_settings, wait_for
 from tests.kubelet import SecretVolume
 from tests.operator.cluster import ClusterControllers
+from whatsapp_cloud.probe import ProbeResult, probe_callback
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "charts/ibbase/crds/whatsappchannel.yaml"

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ibbase.nats_server import free_port
+from ibbase_dev.nats_server import free_port
 from kube_emulator import KubeEmulator
 from tests.harness import wait_for
 from tests.operator.conftest import CRD

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from ibbase_operator import conditions as c
 from ibbase_operator.channel import Channel
+from ibbase_operator.children import build_ingress
 from ibbase_operator.durations import parse_duration
-from ibbase_operator.meta import MetaError
+from whatsapp_cloud.errors import GraphApiError, from_response
 
 
 @pytest.mark.parametrize(
@@ -73,7 +75,7 @@ def _channel(**spec: object) -> Channel:
 
 def test_ingress_routes_the_channels_path_to_the_gateway_with_tls() -> None:
     ch = _channel(ingress={"className": "nginx", "clusterIssuer": "le"})
-    ingress = ch.ingress_manifest()
+    ingress = build_ingress(ch)
     assert ch.webhook_url == "https://wa.example.com/api/whatsapp/webhook/crm.sales-ru"
     assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "le"
     assert ingress["metadata"]["ownerReferences"][0]["uid"] == "u-1"
@@ -86,23 +88,29 @@ def test_ingress_routes_the_channels_path_to_the_gateway_with_tls() -> None:
     assert path["backend"]["service"] == {"name": "ibbase-gateway", "port": {"number": 80}}
 
 
+def _meta(status: int, code: int, subcode: int | None, message: str) -> GraphApiError:
+    """What Meta answered, classified as every caller classifies it."""
+    error = {"message": message, "code": code, "error_subcode": subcode}
+    return from_response(httpx.Response(status, json={"error": error}))
+
+
 @pytest.mark.parametrize(
     ("error", "temporary", "reason"),
     [
-        (MetaError(503, 2, None, "Service temporarily unavailable"), True, "MetaUnavailable"),
-        (MetaError(429, 80007, None, "rate limit"), True, "MetaRateLimited"),
-        (MetaError(400, 4, None, "Application request limit reached"), True, "MetaRateLimited"),
-        (MetaError(None, None, None, "timed out"), True, "MetaUnavailable"),
-        (MetaError(403, 200, None, "(#200) Permissions error"), False, "PermissionDenied"),
-        (MetaError(400, 100, 33, "Unsupported post request"), False, "InvalidObject"),
-        (MetaError(401, 190, 463, "Session has expired"), False, "TokenInvalid"),
+        (_meta(503, 2, None, "Service temporarily unavailable"), True, "MetaUnavailable"),
+        (_meta(429, 80007, None, "rate limit"), True, "MetaRateLimited"),
+        (_meta(400, 4, None, "Application request limit reached"), True, "MetaRateLimited"),
+        (GraphApiError.no_answer("timed out"), True, "MetaUnavailable"),
+        (_meta(403, 200, None, "(#200) Permissions error"), False, "PermissionDenied"),
+        (_meta(400, 100, 33, "Unsupported post request"), False, "InvalidObject"),
+        (_meta(401, 190, 463, "Session has expired"), False, "TokenInvalid"),
         (
-            MetaError(400, 2200, None, "Callback verification failed"),
+            _meta(400, 2200, None, "Callback verification failed"),
             True,
             "CallbackVerificationFailed",
         ),
     ],
 )
-def test_meta_errors_are_classified(error: MetaError, temporary: bool, reason: str) -> None:
+def test_meta_errors_are_classified(error: GraphApiError, temporary: bool, reason: str) -> None:
     assert error.temporary is temporary
     assert error.reason == reason
