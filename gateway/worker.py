@@ -20,6 +20,7 @@ from nats.errors import ConnectionClosedError
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 
+from business_card.reading import CardReading
 from gateway import jetstream
 from gateway.channels import open_registry
 from gateway.db import make_engine, make_sessionmaker
@@ -34,12 +35,11 @@ from gateway.metrics import (
 from gateway.ocr_client import OcrClient, OcrClientConfig
 from gateway.reader_pool import ReaderPool
 from gateway.settings import Settings
-from gateway.whatsapp.errors import GraphApiError, TokenInvalid
 from gateway.whatsapp.events import InboundEvent
 from gateway.whatsapp.graph_clients import GraphClients, UnknownChannel
 from gateway.whatsapp.tasks import handle_event, tell_sender_it_failed
 from gateway.worker_context import WorkerContext
-from ocr_cluster.reader import CardReader
+from whatsapp_cloud.errors import GraphApiError, TokenInvalid
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,7 @@ class Worker:
             )
             return
         try:
+            # plan → commit → send → record → settle (gateway/whatsapp/tasks.py)
             await handle_event(self.ctx, event, msg.in_progress)
         except UnknownChannel as exc:
             # No retry can help: the number is not ours (or its channel was removed).
@@ -141,7 +142,7 @@ class Worker:
         except Exception as exc:
             await self.retry_or_dead_letter(msg, event, deliveries, exc)
             return
-        await msg.ack()
+        await msg.ack()  # its work is committed and its replies are recorded as sent
 
     async def _keep_alive(self, msg: Msg) -> None:
         """Tell JetStream the event is still in hand, so that it is redelivered only when
@@ -223,32 +224,36 @@ def reader_processes(settings: Settings) -> int:
     return max(1, min(settings.worker_concurrency, os.cpu_count() or 1))
 
 
-async def run_worker(
-    settings: Settings,
-    stop: asyncio.Event,
-    reader: CardReader | ReaderPool | OcrClient | None = None,
-) -> None:
-    engine = make_engine(settings.database_url)
-    nc, js = await jetstream.connect(settings.nats_url, name="ibbase-worker")
-    await jetstream.ensure_streams(js, settings)
-    owned = reader is None  # a reader handed in (tests) stays open for its owner
-    if reader is None and settings.ocr_url:
-        reader = OcrClient(
+async def open_reader(settings: Settings) -> CardReading:
+    """The OCR cluster's client when one is configured, else a pool of reader processes."""
+    if settings.ocr_url:
+        return OcrClient(
             OcrClientConfig(
                 settings.ocr_url,
                 deadline_s=max(5.0, settings.card_read_timeout_s - 5),
                 max_in_flight=settings.ocr_max_in_flight,
             )
         )
-    if reader is None:
-        # Out of process: a photo that crashes or hangs the reader costs that photo's
-        # attempt, not this worker and the other events it holds.
-        reader = await asyncio.to_thread(
-            ReaderPool,
-            kwargs={"tessdata": settings.ocr_tessdata, "pool_size": 1},
-            processes=reader_processes(settings),
-            timeout_s=settings.card_read_timeout_s,
-        )
+    # Out of process: a photo that crashes or hangs the reader costs that photo's
+    # attempt, not this worker and the other events it holds.
+    return await asyncio.to_thread(
+        ReaderPool,
+        kwargs={"tessdata": settings.ocr_tessdata, "pool_size": 1},
+        processes=reader_processes(settings),
+        timeout_s=settings.card_read_timeout_s,
+    )
+
+
+async def run_worker(
+    settings: Settings,
+    stop: asyncio.Event,
+    reader: CardReading | None = None,
+) -> None:
+    engine = make_engine(settings.database_url)
+    nc, js = await jetstream.connect(settings.nats_url, name="ibbase-worker")
+    await jetstream.ensure_streams(js, settings)
+    owned = reader is None  # a reader handed in (tests) stays open for its owner
+    card_reader = reader if reader is not None else await open_reader(settings)
     executor = ThreadPoolExecutor(
         max_workers=max(1, settings.worker_concurrency), thread_name_prefix="card-reader"
     )
@@ -270,7 +275,7 @@ async def run_worker(
                 settings=settings,
                 sessions=make_sessionmaker(engine),
                 graphs=graphs,
-                reader=reader,
+                reader=card_reader,
                 js=js,
                 executor=executor,
             )
@@ -280,6 +285,6 @@ async def run_worker(
             await graphs.aclose()
         executor.shutdown(wait=False, cancel_futures=True)
         if owned:
-            reader.close()
+            card_reader.close()
         await jetstream.close(nc)
         engine.dispose()

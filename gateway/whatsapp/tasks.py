@@ -1,169 +1,239 @@
-"""What the worker does with each inbound event. Work that talks to the outside (media,
-card reading) happens first; everything it produced is committed in one transaction with the
-inbound message's unique id; replies go out after the commit and are recorded as sent."""
+"""What the worker does with one inbound event, read top to bottom.
+
+A message goes through five stages, each one function below, in this order:
+
+1. ``plan_message``: read what the message needs (what is stored of it already, the
+   sender's language, its media and the card on it) into a ``Plan``. Nothing is written.
+2. ``commit_message``: store the plan in one transaction under the message's unique id:
+   the user, the message, its contacts and card image, its replies as rows not sent yet.
+3. ``claim_replies`` and ``send_reply``: each reply not sent yet is claimed
+   (compare-and-set) and sent with its idempotency key; a send that fails gives its claim
+   back.
+4. ``record_reply``: the sent reply's wamid is stored before the next reply goes out.
+5. ``settle_message``: the message is marked done once every reply went out; the worker
+   then acks the event (``Worker._handle``).
+
+Each stage does its database work through ``WorkerContext.transaction``, which waits a
+database outage out instead of failing the event. Every stage is safe to run again (unique
+message ids, compare-and-set claims), so a redelivered event finds its work stored (and goes
+straight to sending) or done (and stops). A status event is one transaction; other events
+are only logged.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from business_card.contact import CardResult
+from business_card.reading import ImageError
+from gateway import jetstream
 from gateway.contacts.schemas import ContactFields
 from gateway.contacts.service import count_contacts, upsert_contact
 from gateway.metrics import CARD_READS, CARD_SECONDS, STATUS_UPDATES, record_message
 from gateway.models import CardImage, InboundMessage, OutboundMessage
 from gateway.reader_pool import ReaderCrashed
-from gateway.whatsapp import replies
-from gateway.whatsapp.client import GraphClient
-from gateway.whatsapp.errors import GraphApiError, MediaError
+from gateway.whatsapp import outbound, replies
 from gateway.whatsapp.events import InboundEvent
-from gateway.whatsapp.outbound import (
-    apply_status,
-    claim_notice,
-    claim_replies,
-    plan_replies,
-    record_sent,
-    release,
-    seconds_until_claimable,
-)
 from gateway.whatsapp.phone_regions import fallback_regions
 from gateway.whatsapp.shared_contacts import fields_of_shared_contact
 from gateway.whatsapp.users import Sender, find_user, upsert_user
 from gateway.worker_context import WorkerContext
-from ocr_cluster.reader import ImageError
+from whatsapp_cloud.client import GraphClient
+from whatsapp_cloud.errors import GraphApiError, MediaError
 
 log = logging.getLogger(__name__)
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
-SILENT_TYPES = {"reaction", "system", "request_welcome"}
+SILENT_TYPES = frozenset({"reaction", "system", "request_welcome"})
+# Rounds of "send what we can claim, wait for the rest" before the event is retried instead.
+CLAIM_ROUNDS = 3
+Heartbeat = Callable[[], Awaitable[None]]
+
+
+class RepliesPending(Exception):
+    """Replies of a message are still claimed by another worker; retried later."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """The parts of an inbound message event that the stages act on."""
+
+    event: InboundEvent
+    id: str
+    type: str
+    sender: Sender
+    text: str  # the body of a text message, else ""
+    media: dict[str, Any]  # the object named by the type (image, document…), else {}
+    shared_contacts: tuple[dict[str, Any], ...]
+    sent_at: datetime | None
+
+    @classmethod
+    def of(cls, event: InboundEvent) -> Message:
+        data = event.data
+        kind = str(data.get("type") or "unknown")
+        text, media, shared = data.get("text"), data.get(kind), data.get("contacts")
+        return cls(
+            event=event,
+            id=str(data["id"]),  # the webhook publishes no message without one
+            type=kind,
+            sender=Sender.of(event),
+            text=str(text.get("body") or "") if isinstance(text, dict) else "",
+            media=media if isinstance(media, dict) else {},
+            shared_contacts=tuple(c for c in shared if isinstance(c, dict))
+            if isinstance(shared, list)
+            else (),
+            sent_at=_timestamp(data.get("timestamp")),
+        )
+
+    @property
+    def command(self) -> str:
+        """``/start``, ``/help``, ``/status``… in lower case; "" for other text."""
+        body = self.text.strip()
+        return body.split()[0].lower() if body.startswith("/") else ""
+
+    @property
+    def is_card(self) -> bool:
+        """A photo, or a document that is an image: a card to read."""
+        return self.type == "image" or (
+            self.type == "document" and str(self.media.get("mime_type", "")).startswith("image/")
+        )
 
 
 @dataclass
 class Plan:
-    """Everything one inbound message produced, committed together."""
+    """What stage 1 found: the message's state in the database, and for a new message
+    everything it produced, committed together by stage 2."""
 
-    lang: str | None = None
+    state: str | None  # None (new), "stored" (replies may be unsent) or "done"
+    lang: str | None = None  # the language the message is written in, kept on the user
     replies: list[str] = field(default_factory=list)
     contacts: list[tuple[ContactFields, str, dict[str, float]]] = field(default_factory=list)
     image: dict[str, Any] | None = None
 
 
-async def handle_event(
-    ctx: WorkerContext, event: InboundEvent, heartbeat: Callable[[], Awaitable[None]]
-) -> None:
+async def handle_event(ctx: WorkerContext, event: InboundEvent, heartbeat: Heartbeat) -> None:
     if event.kind == "message":
-        await handle_message(ctx, event, heartbeat)
+        await handle_message(ctx, Message.of(event), heartbeat)
     elif event.kind == "status":
-        effect = await ctx.db(lambda s: apply_status(s, event.data))
+        effect = await ctx.transaction(lambda s: outbound.apply_status(s, event.data))
         STATUS_UPDATES.labels(status=str(event.data.get("status")), effect=effect).inc()
     else:
         # Errors and non-message fields stay recorded in the stream; nothing to act on.
         log.info("recorded %s event %s (field %s)", event.kind, event.event_id, event.field)
 
 
-async def handle_message(
-    ctx: WorkerContext, event: InboundEvent, heartbeat: Callable[[], Awaitable[None]]
-) -> None:
-    msg = event.data
-    msg_id: str = msg["id"]
-    msg_type = str(msg.get("type") or "unknown")
-    sender = Sender.of(event)
-    state = await ctx.db(
-        lambda s: s.scalar(select(InboundMessage.state).where(InboundMessage.message_id == msg_id))
-    )
-    if state == "done":
-        log.info("message %s already handled; dropping the redelivery", msg_id)
+async def handle_message(ctx: WorkerContext, message: Message, heartbeat: Heartbeat) -> None:
+    plan = await plan_message(ctx, message, heartbeat)
+    if plan.state == "done":
         return
+    if plan.state is None:
+        await commit_message(ctx, message, plan)
+    # A reply claimed by a worker that died before it could send (or record) it stays
+    # claimed until the claim is stale: wait for that rather than settle with it unsent.
+    for _ in range(CLAIM_ROUNDS):
+        for reply in await claim_replies(ctx, message):
+            wamid = await send_reply(ctx, message, reply)
+            await record_reply(ctx, reply, wamid)
+        wait = await settle_message(ctx, message)
+        if wait is None:
+            return
+        log.info("replies to %s are claimed elsewhere; checking again in %.1fs", message.id, wait)
+        await asyncio.sleep(wait + 0.5)
+    raise RepliesPending(f"replies to {message.id} are still claimed by another worker")
+
+
+# -- 1. plan ---------------------------------------------------------------------------
+
+
+async def plan_message(ctx: WorkerContext, message: Message, heartbeat: Heartbeat) -> Plan:
+    """What the message asks for, from what is stored and what the outside world says.
+
+    Writes nothing, so the slow and failing work (media, card reading) holds no transaction
+    and may be repeated freely."""
+
+    def look_up(session: Session) -> tuple[str | None, str | None, int]:
+        state = session.scalar(
+            select(InboundMessage.state).where(InboundMessage.message_id == message.id)
+        )
+        user = find_user(session, message.sender)
+        contacts = count_contacts(session) if message.command == "/status" else 0
+        return state, (user.lang if user else None), contacts
+
+    state, known_lang, contacts = await ctx.transaction(look_up)
+    plan = Plan(state=state)
+    if state == "done":
+        log.info("message %s already handled; dropping the redelivery", message.id)
+        return plan
     # The channel that received it answers it; UnknownChannel (final) before anything is stored.
-    graph = ctx.graph_for(event.phone_number_id, event.channel_id)
-    if state is None:
-        plan = await make_plan(ctx, graph, event, sender, msg_type, heartbeat)
-        await ctx.db(lambda s: commit_plan(s, ctx, event, sender, msg_type, plan))
-        record_message(msg_type, ok=True)
-    await send_replies(ctx, event, sender)
-
-
-async def make_plan(
-    ctx: WorkerContext,
-    graph: GraphClient,
-    event: InboundEvent,
-    sender: Sender,
-    msg_type: str,
-    heartbeat: Callable[[], Awaitable[None]],
-) -> Plan:
-    msg = event.data
-    user = await ctx.db(lambda s: find_user(s, sender))
-    lang = user.lang if user and user.lang else None
-    plan = Plan()
-    if msg_type == "text":
-        body = str((msg.get("text") or {}).get("body") or "")
-        plan.lang = replies.detect_lang(body)
-        lang = plan.lang or lang or "ru"
-        plan.replies.append(await text_reply(ctx, body.strip(), lang))
+    graph = ctx.graph_for(message.event.phone_number_id, message.event.channel_id)
+    if state == "stored":
+        return plan  # its work is committed: only replies may be left to send
+    if message.type == "text":
+        plan.lang = replies.detect_lang(message.text)
+        lang = plan.lang or known_lang or "ru"
+        plan.replies.append(await _reply_to_text(ctx, message, lang, contacts))
         return plan
-    lang = lang or "ru"
-    if msg_type == "contacts":
-        for shared in msg.get("contacts") or []:
-            if isinstance(shared, dict):
-                plan.contacts.append((fields_of_shared_contact(shared), "shared_contact", {}))
-        if plan.contacts:
-            text = "\n\n".join(replies.describe_fields(f.model_dump()) for f, _, _ in plan.contacts)
-            plan.replies.append(f"{replies.CONTACT_HEADER[lang]}\n{text}")
-        else:
-            plan.replies.append(replies.UNSUPPORTED[lang])
-        return plan
-    media = msg.get(msg_type) if isinstance(msg.get(msg_type), dict) else {}
-    if msg_type == "image" or (
-        msg_type == "document" and str(media.get("mime_type", "")).startswith("image/")
-    ):
-        await read_card(ctx, graph, event, sender, media, plan, lang, heartbeat)
-        return plan
-    if msg_type == "document":
+    lang = known_lang or "ru"
+    if message.type == "contacts":
+        _plan_shared_contacts(message, plan, lang)
+    elif message.is_card:
+        await _read_card(ctx, graph, message, plan, lang, heartbeat)
+    elif message.type == "document":
         plan.replies.append(replies.NOT_AN_IMAGE[lang])
-    elif msg_type not in SILENT_TYPES:
-        log.info("message %s of type %r: polite reply", msg["id"], msg_type)
+    elif message.type not in SILENT_TYPES:
+        log.info("message %s of type %r: polite reply", message.id, message.type)
         plan.replies.append(replies.UNSUPPORTED[lang])
     return plan
 
 
-async def text_reply(ctx: WorkerContext, body: str, lang: str) -> str:
-    command = body.split()[0].lower() if body.startswith("/") else ""
-    if command in ("/start", "/help"):
+async def _reply_to_text(ctx: WorkerContext, message: Message, lang: str, contacts: int) -> str:
+    if message.command in ("/start", "/help"):
         return replies.HELP[lang]
-    if command == "/status":
-        pending = await ctx.pending_events()
-        contacts = await ctx.db(count_contacts)
+    if message.command == "/status":
+        pending: int | str
+        try:
+            pending = await jetstream.pending_events(ctx.js, ctx.settings)
+        except Exception:  # the status command must answer even when JetStream does not
+            pending = "?"
         ok, bad = replies.READER_STATE[lang]
-        return replies.STATUS[lang].format(
-            pending=pending, reader=ok if ctx.reader_ready() else bad, contacts=contacts
-        )
+        reader = ok if ctx.reader.ready else bad
+        return replies.STATUS[lang].format(pending=pending, reader=reader, contacts=contacts)
     return replies.TEXT_HINT[lang]
 
 
-async def read_card(
+def _plan_shared_contacts(message: Message, plan: Plan, lang: str) -> None:
+    for shared in message.shared_contacts:
+        plan.contacts.append((fields_of_shared_contact(shared), "shared_contact", {}))
+    if plan.contacts:
+        text = "\n\n".join(replies.describe_fields(f.model_dump()) for f, _, _ in plan.contacts)
+        plan.replies.append(f"{replies.CONTACT_HEADER[lang]}\n{text}")
+    else:
+        plan.replies.append(replies.UNSUPPORTED[lang])
+
+
+async def _read_card(
     ctx: WorkerContext,
     graph: GraphClient,
-    event: InboundEvent,
-    sender: Sender,
-    media: dict[str, Any],
+    message: Message,
     plan: Plan,
     lang: str,
-    heartbeat: Callable[[], Awaitable[None]],
+    heartbeat: Heartbeat,
 ) -> None:
-    msg = event.data
     started = time.perf_counter()
     try:
-        await graph.mark_read(msg["id"], typing=True)
+        await graph.mark_read(message.id, typing=True)
     except GraphApiError as exc:  # cosmetic: never worth failing the card for
-        log.warning("mark-read failed for %s: %s", msg["id"], exc)
-    media_id = str(media.get("id") or "")
+        log.warning("mark-read failed for %s: %s", message.id, exc)
+    media_id = str(message.media.get("id") or "")
     try:
         data, info = await graph.download_media(media_id, max_bytes=ctx.settings.max_media_bytes)
     except MediaError as exc:
@@ -182,9 +252,9 @@ async def read_card(
         "reading": {},
     }
     # For numbers printed without a country code on a card that shows no country either.
-    regions = fallback_regions(sender.wa_id, event.display_phone_number)
+    regions = fallback_regions(message.sender.wa_id, message.event.display_phone_number)
     try:
-        result = await ctx.read_card(data, heartbeat, regions)
+        result = await _read_with_heartbeat(ctx, data, regions, heartbeat)
     except ReaderCrashed:
         CARD_READS.labels(source="none", outcome="reader_crashed").inc()
         raise
@@ -210,89 +280,128 @@ async def read_card(
     CARD_SECONDS.observe(time.perf_counter() - started)
 
 
-def commit_plan(
-    session: Session,
-    ctx: WorkerContext,
-    event: InboundEvent,
-    sender: Sender,
-    msg_type: str,
-    plan: Plan,
-) -> None:
-    msg = event.data
-    sent_at = _sent_at(msg.get("timestamp"))
-    user = upsert_user(session, sender, sent_at=sent_at, lang=plan.lang)
-    row = InboundMessage(
-        message_id=msg["id"],
-        phone_number_id=event.phone_number_id,
-        user_id=user.id,
-        type=msg_type,
-        sent_at=sent_at,
-        payload=msg,
-        state="stored",
+async def _read_with_heartbeat(
+    ctx: WorkerContext, data: bytes, regions: Sequence[str], heartbeat: Heartbeat
+) -> CardResult:
+    """Read a card in the reader's thread pool, telling JetStream we are still at it, for at
+    most ``card_read_timeout_s``. ``regions`` (ISO codes, most likely first) are for numbers
+    printed without a country code on a card that shows no country itself."""
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(
+        ctx.executor, partial(ctx.reader.read, data, fallback_regions=tuple(regions))
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        # Another worker committed this message meanwhile: its work stands, ours is dropped.
-        return
-    for fields, source, confidence in plan.contacts:
-        contact, _ = upsert_contact(
-            session, fields, owner_id=user.id, source=source, confidence=confidence
+    interval = max(1.0, ctx.settings.ack_wait_s / 3)
+    deadline = loop.time() + ctx.settings.card_read_timeout_s
+    while True:
+        done, _ = await asyncio.wait({future}, timeout=interval)
+        if done:
+            return future.result()
+        if loop.time() > deadline:
+            raise TimeoutError(f"card reading took over {ctx.settings.card_read_timeout_s}s")
+        await heartbeat()
+
+
+# -- 2. commit -------------------------------------------------------------------------
+
+
+async def commit_message(ctx: WorkerContext, message: Message, plan: Plan) -> None:
+    """Store the plan in one transaction, keyed by the message's unique id: a worker that
+    committed it first wins, and ours is dropped whole."""
+
+    def store(session: Session) -> None:
+        user = upsert_user(session, message.sender, sent_at=message.sent_at, lang=plan.lang)
+        row = InboundMessage(
+            message_id=message.id,
+            phone_number_id=message.event.phone_number_id,
+            user_id=user.id,
+            type=message.type,
+            sent_at=message.sent_at,
+            payload=message.event.data,
+            state="stored",
         )
-        row.contact_id = contact.id
-    if plan.image is not None:
-        session.add(CardImage(message_id=msg["id"], contact_id=row.contact_id, **plan.image))
-    plan_replies(session, msg["id"], sender.address, plan.replies, event.phone_number_id)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            return  # another worker committed this message meanwhile: its work stands
+        for fields, source, confidence in plan.contacts:
+            contact, _ = upsert_contact(
+                session, fields, owner_id=user.id, source=source, confidence=confidence
+            )
+            row.contact_id = contact.id
+        if plan.image is not None:
+            session.add(CardImage(message_id=message.id, contact_id=row.contact_id, **plan.image))
+        outbound.plan_replies(
+            session,
+            message.id,
+            message.sender.address,
+            plan.replies,
+            message.event.phone_number_id,
+        )
+
+    await ctx.transaction(store)
+    record_message(message.type, ok=True)
 
 
-class RepliesPending(Exception):
-    """Replies of a message are still claimed by another worker; retried later."""
+# -- 3. send ---------------------------------------------------------------------------
 
 
-# Rounds of "send what we can claim, wait for the rest" before the event is retried instead.
-CLAIM_ROUNDS = 3
-
-
-async def send_replies(ctx: WorkerContext, event: InboundEvent, sender: Sender) -> None:
-    """Send every planned reply not sent yet, then mark the message done.
-
-    A reply claimed by a worker that died before it could send (or record) it stays claimed
-    until the claim is stale; this waits for that rather than marking the message done with
-    the reply unsent. The worker keeps the event alive meanwhile (``Worker.process``).
-    """
-    msg_id: str = event.data["id"]
+async def claim_replies(ctx: WorkerContext, message: Message) -> list[OutboundMessage]:
+    """The message's replies not sent yet, claimed for this worker (compare-and-set); a
+    claim older than ``ack_wait_s`` belongs to a worker that died and is taken over."""
     stale = timedelta(seconds=ctx.settings.ack_wait_s)
-    for _ in range(CLAIM_ROUNDS):
-        claimed = await ctx.db(lambda s: claim_replies(s, msg_id, stale))
-        for row in claimed:
-            await _send_reply(ctx, event, sender, row)
-        wait = await ctx.db(lambda s: seconds_until_claimable(s, msg_id, stale))
-        if wait is None:
-            await ctx.db(lambda s: _mark_done(s, msg_id))
-            return
-        log.info("replies to %s are claimed elsewhere; checking again in %.1fs", msg_id, wait)
-        await asyncio.sleep(wait + 0.5)
-    raise RepliesPending(f"replies to {msg_id} are still claimed by another worker")
+    return await ctx.transaction(lambda s: outbound.claim_replies(s, message.id, stale))
 
 
-async def _send_reply(
-    ctx: WorkerContext, event: InboundEvent, sender: Sender, row: OutboundMessage
-) -> None:
-    msg_id: str = event.data["id"]
+async def send_reply(ctx: WorkerContext, message: Message, reply: OutboundMessage) -> str:
+    """Send one claimed reply (or notice) and return its wamid; on failure give the claim
+    back so that a retry can take it."""
     try:
         # From the number the row was planned for: the one that received the message.
-        graph = ctx.graph_for(row.phone_number_id or event.phone_number_id, event.channel_id)
-        wamid = await graph.send_text(
-            row.to_wa_id or sender.address,
-            row.body or "",
-            reply_to=msg_id,
-            idempotency_key=row.idempotency_key,
+        graph = ctx.graph_for(
+            reply.phone_number_id or message.event.phone_number_id, message.event.channel_id
+        )
+        return await graph.send_text(
+            reply.to_wa_id or message.sender.address,
+            reply.body or "",
+            reply_to=message.id,
+            idempotency_key=reply.idempotency_key,
         )
     except BaseException:
-        await ctx.db(lambda s: release(s, row.id))
+        await ctx.transaction(lambda s: outbound.release(s, reply.id))
         raise
-    await ctx.db(lambda s: record_sent(s, row.id, wamid))
+
+
+# -- 4. record -------------------------------------------------------------------------
+
+
+async def record_reply(ctx: WorkerContext, reply: OutboundMessage, wamid: str) -> None:
+    """The reply went out: store its wamid, so that it is never claimed and sent again."""
+    await ctx.transaction(lambda s: outbound.record_sent(s, reply.id, wamid))
+
+
+# -- 5. settle -------------------------------------------------------------------------
+
+
+async def settle_message(ctx: WorkerContext, message: Message) -> float | None:
+    """Mark the message done if every reply of it was sent, and return None; else return
+    how long until the replies claimed elsewhere may be taken over."""
+    stale = timedelta(seconds=ctx.settings.ack_wait_s)
+
+    def settle(session: Session) -> float | None:
+        wait = outbound.seconds_until_claimable(session, message.id, stale)
+        if wait is None:
+            row = session.scalar(
+                select(InboundMessage).where(InboundMessage.message_id == message.id)
+            )
+            if row is not None:
+                row.state = "done"
+        return wait
+
+    return await ctx.transaction(settle)
+
+
+# -- giving up -------------------------------------------------------------------------
 
 
 async def tell_sender_it_failed(ctx: WorkerContext, event: InboundEvent) -> None:
@@ -302,42 +411,29 @@ async def tell_sender_it_failed(ctx: WorkerContext, event: InboundEvent) -> None
     msg_id = str(event.data.get("id") or "")
     if not msg_id or str(event.data.get("type")) in SILENT_TYPES:
         return
-    sender = Sender.of(event)
     try:
-        row = await ctx.db(lambda s: _plan_failure_notice(s, event, sender))
-        if row is None:
+        message = Message.of(event)
+        notice = await ctx.transaction(partial(_claim_failure_notice, message=message))
+        if notice is None:
             return
-        graph = ctx.graph_for(event.phone_number_id, event.channel_id)
-        try:
-            wamid = await graph.send_text(
-                sender.address, row.body or "", reply_to=msg_id, idempotency_key=row.idempotency_key
-            )
-        except BaseException:
-            await ctx.db(lambda s: release(s, row.id))
-            raise
-        await ctx.db(lambda s: record_sent(s, row.id, wamid))
+        wamid = await send_reply(ctx, message, notice)
+        await record_reply(ctx, notice, wamid)
     except Exception as exc:  # the event is dead-lettered whatever happens here
         log.warning("could not tell the sender of %s that it failed: %s", msg_id, exc)
 
 
-def _plan_failure_notice(
-    session: Session, event: InboundEvent, sender: Sender
-) -> OutboundMessage | None:
-    msg_id = str(event.data["id"])
-    if session.scalar(select(InboundMessage.id).where(InboundMessage.message_id == msg_id)):
+def _claim_failure_notice(session: Session, message: Message) -> OutboundMessage | None:
+    stored = select(InboundMessage.id).where(InboundMessage.message_id == message.id)
+    if session.scalar(stored):
         return None
-    user = find_user(session, sender)
+    user = find_user(session, message.sender)
     body = replies.FAILED[(user.lang if user else None) or "ru"]
-    return claim_notice(session, msg_id, sender.address, body, event.phone_number_id)
+    return outbound.claim_notice(
+        session, message.id, message.sender.address, body, message.event.phone_number_id
+    )
 
 
-def _mark_done(session: Session, msg_id: str) -> None:
-    row = session.scalar(select(InboundMessage).where(InboundMessage.message_id == msg_id))
-    if row is not None:
-        row.state = "done"
-
-
-def _sent_at(raw: Any) -> datetime | None:
+def _timestamp(raw: Any) -> datetime | None:
     try:
         return datetime.fromtimestamp(int(raw), UTC)
     except (TypeError, ValueError, OverflowError):
