@@ -1,8 +1,8 @@
 """The worker's client to the OCR cluster (`OCR_URL`): a drop-in for the in-process reader.
 
 `read(data, fallback_regions)` is synchronous like `CardReader.read`, so the worker's executor
-can call either; `aread(...)` is the same on the event loop. Both return `CardResult` and raise
-`ImageError` for a refused image, so the worker's handling does not change. The fallback
+can call either. It returns `CardResult` and raises `ImageError` for a refused image, so the
+worker's handling does not change. The fallback
 regions travel as the query parameter `regions=BR,US` (left out when there are none).
 
 Backpressure: at most `max_in_flight` reads are outstanding from this process; the rest
@@ -13,7 +13,6 @@ wait here, not in the cluster's queues. 503 (cluster overloaded or a replica res
 
 from __future__ import annotations
 
-import asyncio
 import random
 import threading
 import time
@@ -23,8 +22,8 @@ from typing import Any
 
 import httpx
 
-from ocr_cluster.decode import ImageError
-from ocr_cluster.result import CONTACT_FIELDS, CardResult, Contact
+from business_card.contact import CONTACT_FIELDS, CardResult, Contact
+from business_card.reading import ImageError
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 
@@ -62,24 +61,16 @@ class OcrClient:
         self._url = config.url.rstrip("/") + "/read"
         timeout = httpx.Timeout(config.read_timeout_s, connect=config.connect_timeout_s)
         limits = httpx.Limits(max_connections=config.max_in_flight)
-        self._sync = httpx.Client(timeout=timeout, limits=limits)
-        self._async: httpx.AsyncClient | None = None
-        self._timeout, self._limits = timeout, limits
+        self._http = httpx.Client(timeout=timeout, limits=limits)
         self._slots = threading.BoundedSemaphore(config.max_in_flight)
-        self._aslots: asyncio.Semaphore | None = None
 
     @property
     def ready(self) -> bool:
         """Made and not closed; whether the cluster answers shows on the first read."""
-        return not self._sync.is_closed
+        return not self._http.is_closed
 
     def close(self) -> None:
-        self._sync.close()
-
-    async def aclose(self) -> None:
-        if self._async is not None:
-            await self._async.aclose()
-        self.close()
+        self._http.close()
 
     def read(
         self,
@@ -96,7 +87,7 @@ class OcrClient:
             attempt = 0
             while True:
                 try:
-                    r = self._sync.post(
+                    r = self._http.post(
                         self._url,
                         content=data,
                         params=params,
@@ -112,37 +103,6 @@ class OcrClient:
                 attempt += 1
         finally:
             self._slots.release()
-
-    async def aread(
-        self,
-        data: bytes,
-        fallback_regions: Sequence[str] = (),
-        *,
-        content_type: str = "image/jpeg",
-    ) -> CardResult:
-        params = _regions_query(fallback_regions)
-        if self._async is None:
-            self._async = httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
-            self._aslots = asyncio.Semaphore(self.config.max_in_flight)
-        assert self._aslots is not None
-        deadline = time.monotonic() + self.config.deadline_s
-        async with self._aslots:
-            attempt = 0
-            while True:
-                try:
-                    r = await self._async.post(
-                        self._url,
-                        content=data,
-                        params=params,
-                        headers={"content-type": content_type},
-                    )
-                    outcome = _outcome(r)
-                except httpx.TransportError as exc:
-                    outcome = exc
-                if isinstance(outcome, CardResult):
-                    return outcome
-                await asyncio.sleep(self._pause(attempt, deadline, outcome))
-                attempt += 1
 
     def _pause(self, attempt: int, deadline: float, why: Exception) -> float:
         """Exponential backoff with full jitter, or OcrUnavailable once past the deadline."""

@@ -115,9 +115,6 @@ class ContactFields(BaseModel):
             data[key] = value
         return cls.model_validate(data)
 
-    def is_empty(self) -> bool:
-        return not any(getattr(self, k) for k in (*SCALAR_FIELDS, *LIST_FIELDS))
-
 
 class ContactOut(ContactFields):
     id: int

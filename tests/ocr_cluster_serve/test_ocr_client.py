@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -11,9 +10,8 @@ from typing import ClassVar
 
 import pytest
 
+from business_card.reading import ImageError
 from gateway.ocr_client import OcrClient, OcrClientConfig, OcrUnavailable
-from ocr_cluster.decode import ImageError
-from ocr_cluster.result import CardResult
 from tests.ocr_cluster_serve.conftest import OCR_CARD, QR_COMPLETE_CARD, RayCluster
 
 ANSWER = {
@@ -25,23 +23,16 @@ ANSWER = {
 
 
 @pytest.mark.ray
-def test_reads_through_the_cluster_sync_and_async(ocr: RayCluster) -> None:
+def test_reads_through_the_cluster(ocr: RayCluster) -> None:
     client = OcrClient(OcrClientConfig(ocr.url))
-
-    async def read_async() -> CardResult:
-        try:
-            return await client.aread(QR_COMPLETE_CARD.read_bytes())
-        finally:
-            await client.aclose()
-
     try:
         result = client.read(OCR_CARD.read_bytes())
         assert result.contact.name == "Michael Miller" and result.found_anything()
         with pytest.raises(ImageError, match="image"):
             client.read(b"\x89PNG\r\n\x1a\nnot really", content_type="image/png")
+        assert client.read(QR_COMPLETE_CARD.read_bytes()).source["company"] == "qr"
     finally:
         client.close()
-    assert asyncio.run(read_async()).source["company"] == "qr"
 
 
 class Flaky(BaseHTTPRequestHandler):
@@ -86,18 +77,12 @@ def test_503_is_retried_with_backoff(flaky: str) -> None:
 
 def test_the_regions_travel_as_a_query_parameter_on_every_attempt(flaky: str) -> None:
     client = OcrClient(OcrClientConfig(flaky, backoff_s=0.01, deadline_s=5))
-
-    async def read_async() -> CardResult:
-        try:
-            return await client.aread(b"jpeg", ("JP",), content_type="image/png")
-        finally:
-            await client.aclose()
-
     assert client.read(b"jpeg", ["BR", "US"]).contact.name == "Ann Lee"
     assert Flaky.paths == ["/read?regions=BR%2CUS"] * 3  # two 503s, then the reading
     assert client.read(b"jpeg").contact.name == "Ann Lee"
-    assert asyncio.run(read_async()).contact.name == "Ann Lee"
+    assert client.read(b"jpeg", ("JP",), content_type="image/png").contact.name == "Ann Lee"
     assert Flaky.paths[3:] == ["/read", "/read?regions=JP"]
+    client.close()
 
 
 def test_gives_up_after_the_deadline(flaky: str) -> None:

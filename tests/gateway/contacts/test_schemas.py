@@ -37,5 +37,5 @@ def test_fields_are_immutable() -> None:
 
 def test_empty_by_default() -> None:
     fields = ContactFields()
-    assert fields.is_empty()
+    assert all(getattr(fields, k) is None for k in ("name", "company", "title", "address"))
     assert fields.phones == [] and fields.emails == [] and fields.websites == []
