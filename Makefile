@@ -19,6 +19,8 @@ test: install
 lint: install
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
+	$(VENV)/mypy
+	PYTHONPATH=.:operator:devtools $(VENV)/lint-imports
 	$(VENV)/hadolint --failure-threshold warning images/Dockerfile images/ray-base.Dockerfile
 
 chart: install

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ibbase.nats_server import NatsServer, free_port
-from ibbase.up import wait_http
+from ibbase_dev.nats_server import NatsServer, free_port
+from ibbase_dev.up import wait_http
 
 PHONE_ID = "100000000000001"
 

@@ -26,7 +26,7 @@ os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
 
 import httpx  # noqa: E402
 
-from ibbase.nats_server import free_port  # noqa: E402
+from ibbase_dev.nats_server import free_port  # noqa: E402
 from ocr_cluster.reader import CardReader  # noqa: E402
 
 Row = tuple[str, int, float, float, float, int]

@@ -44,8 +44,8 @@ os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
 
 from bench._stack import PHONE_ID, BenchStack, bench_stack, percentile  # noqa: E402
 from graph_sandbox import webhooks as wh  # noqa: E402
-from ibbase.nats_server import free_port  # noqa: E402
-from ibbase.simulate import SimulatedUser  # noqa: E402
+from ibbase_dev.nats_server import free_port  # noqa: E402
+from ibbase_dev.simulate import SimulatedUser  # noqa: E402
 
 DEVSET = ROOT.parent / "shared" / "devset"
 CARD_REPLY = "✅"  # replies.CARD_HEADER: anything else is a polite failure

@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._stack import PHONE_ID, bench_stack, percentile
 from graph_sandbox import webhooks as wh
-from ibbase.nats_server import free_port
-from ibbase.up import wait_http
+from ibbase_dev.nats_server import free_port
+from ibbase_dev.up import wait_http
 
 PATH = "/api/whatsapp/webhook"
 CONNECTIONS = 64

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway import jetstream
@@ -24,10 +25,10 @@ from gateway.deps import ApiLimits
 from gateway.errors import ApiError
 from gateway.metrics import channel_registry_loaded, graph_call
 from gateway.settings import Settings
-from gateway.whatsapp.client import GraphClient
 from gateway.whatsapp.endpoints import document_signed_posts
 from gateway.whatsapp.endpoints import router as webhook_router
 from gateway.whatsapp.ingress import WebhookIngress
+from whatsapp_cloud.client import GraphClient
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> FastAPI:
     # Metrics are Prometheus' (/metrics); FastAPI's OpenTelemetry hooks would otherwise look
     # for providers on every request.
-    off = {"tracing": False, "metrics": False, "logs": False}
+    off: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
     app = FastAPI(title="ibbase WhatsApp gateway", lifespan=lifespan, telemetry=off)
     app.state.settings = settings
     app.state.channels = None  # the lifespan opens the registry when one is configured

@@ -1,13 +1,9 @@
 """The channel registry: which WhatsApp numbers this deployment serves, and with what secrets.
 
-The operator writes one entry per ``WhatsAppChannel`` resource into one Secret (key
-``{namespace}.{name}.json``); the gateway and the worker mount that Secret as a directory
-(without ``subPath``, so the kubelet swaps the files in place when a token rotates) and read
-it from there. This module is the one definition of an entry, used by both sides.
-
-An entry's ``verify_tokens`` list holds the current token first; during a rotation the
-previous one follows it, so Meta's verification requests succeed with either until the
-operator has re-registered the webhook and drops the old one.
+The operator writes one entry (``whatsapp_cloud.registry.ChannelEntry``) per
+``WhatsAppChannel`` resource into one Secret; the gateway and the worker mount that Secret as
+a directory (without ``subPath``, so the kubelet swaps the files in place when a token
+rotates) and read it from there.
 
 :class:`ChannelRegistry` reads such a directory and follows its changes by polling (a few
 ``stat`` calls a second): environment variables are not updated on rotation, files are.
@@ -25,62 +21,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_serializer
+from pydantic import ValidationError
+
+from whatsapp_cloud.registry import ChannelEntry
 
 log = logging.getLogger(__name__)
-
-CHANNEL_ID_RE = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?")
-WEBHOOK_PREFIX = "/api/whatsapp/webhook"
-
-
-def channel_id(namespace: str, name: str) -> str:
-    """``crm`` + ``sales-ru`` → ``crm.sales-ru``: unique in a cluster, safe in a URL path and
-    as a Secret key (namespaces cannot contain dots, so the split is unambiguous)."""
-    return f"{namespace}.{name}"
-
-
-def webhook_path(cid: str) -> str:
-    return f"{WEBHOOK_PREFIX}/{cid}"
-
-
-class ChannelEntry(BaseModel):
-    """One channel as the gateway and the worker see it. Secrets stay ``SecretStr`` in
-    memory and in ``repr``; :meth:`dump_json` is the one place that writes them out."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str = Field(pattern=CHANNEL_ID_RE.pattern)
-    namespace: str
-    name: str
-    phone_number_id: str = Field(pattern=r"^\d+$")
-    business_account_id: str = Field(pattern=r"^\d+$")
-    app_id: str = Field(pattern=r"^\d+$")
-    # Versioned base of the Graph API, e.g. https://graph.facebook.com/v25.0
-    graph_api_url: str
-    webhook_path: str
-    verify_tokens: list[SecretStr] = Field(min_length=1)
-    app_secret: SecretStr
-    access_token: SecretStr
-
-    @field_serializer("verify_tokens", when_used="json")
-    def _reveal_tokens(self, tokens: list[SecretStr]) -> list[str]:
-        return [t.get_secret_value() for t in tokens]
-
-    @field_serializer("app_secret", "access_token", when_used="json")
-    def _reveal(self, secret: SecretStr) -> str:
-        return secret.get_secret_value()
-
-    def dump_json(self) -> str:
-        """The file content the operator writes (secrets in clear: it goes into a Secret)."""
-        return self.model_dump_json()
-
-    @property
-    def key(self) -> str:
-        """The entry's file name in the registry Secret."""
-        return f"{self.id}.json"
-
-
-# --- the registry: the mounted Secret, read and kept fresh -------------------------------
 
 GRAPH_URL_RE = re.compile(r"^https?://[^/]+(/.*)?/v\d+\.\d+/?$")
 # (target of ``..data`` or None, sorted (file name, inode, mtime_ns, size) of the entries)

@@ -4,10 +4,10 @@ No `from __future__ import annotations` here: Serve reads the builder's annotati
 time to turn the config's `args` into `OcrAppArgs` (a string annotation would skip that).
 """
 
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict
-from ray.serve import Application
+from ray.serve import Application, Deployment
 
 from ocr_cluster.deployments import Ingress, OcrReader, QrReader
 
@@ -23,4 +23,7 @@ class OcrAppArgs(BaseModel):
 
 
 def build_app(args: OcrAppArgs) -> Application:
-    return Ingress.bind(QrReader.bind(), OcrReader.bind(device=args.ocr_device))
+    # `@serve.deployment` turned these classes into Deployments; mypy keeps a decorated
+    # class's own type (it ignores what a class decorator returns).
+    ingress, qr, ocr = (cast(Deployment, d) for d in (Ingress, QrReader, OcrReader))
+    return ingress.bind(qr.bind(), ocr.bind(device=args.ocr_device))

@@ -12,13 +12,15 @@ import ray
 import yaml
 from ray import serve
 from ray.serve._private import api as serve_api
+from ray.serve._private.common import ReplicaState
 from ray.serve.schema import ServeDeploySchema
 
 CONFIG_PATH = Path(__file__).with_name("serve_config.yaml")
 
 
 def load_config(path: Path = CONFIG_PATH) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text())
+    config: dict[str, Any] = yaml.safe_load(path.read_text())
+    return config
 
 
 def select(
@@ -93,11 +95,11 @@ def wait_running(apps: list[str], timeout_s: float = 180.0) -> None:
 def replica_counts(app: str = "ocr") -> dict[str, int]:
     """RUNNING replicas per deployment, as Serve's status reports them."""
     deployments = serve.status().applications[app].deployments
-    return {name: d.replica_states.get("RUNNING", 0) for name, d in deployments.items()}
+    return {name: d.replica_states.get(ReplicaState.RUNNING, 0) for name, d in deployments.items()}
 
 
 def stop() -> None:
-    serve.shutdown()
+    serve.shutdown()  # type: ignore[no-untyped-call]  # unannotated in Serve
     ray.shutdown()
 
 

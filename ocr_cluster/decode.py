@@ -7,6 +7,8 @@ import io
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from business_card.reading import ImageError
+
 # A phone photo is at most ~50 MP and a few tens of MB; anything beyond is refused
 # before its pixels are decoded (decompression bombs declare huge sizes in tiny files).
 MAX_BYTES = 40 * 1024 * 1024
@@ -18,10 +20,6 @@ MIN_SIDE = 16
 WORK_LONG_SIDE = 2000
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
-
-
-class ImageError(ValueError):
-    """The bytes are not an image this reader can (or should) decode."""
 
 
 def decode_image(data: bytes, max_long_side: int = WORK_LONG_SIDE) -> np.ndarray:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import phonenumbers
 from fastapi import FastAPI, Request
@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from ray import serve
 from ray.exceptions import RayActorError
 from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
-from ray.serve.handle import DeploymentHandle, DeploymentResponse
+from ray.serve.handle import DeploymentHandle, DeploymentResponse, DeploymentResponseGenerator
 
 from ocr_cluster.pipeline import mark_qr_only, qr_complete
 from ocr_cluster.reader import CardReader, CardResult, ImageError
@@ -58,21 +58,21 @@ def parse_regions(values: Sequence[str]) -> tuple[str, ...]:
 class ReaderTunables(BaseModel):
     """`user_config` of the QR and OCR deployments; applied live by `reconfigure()`."""
 
-    pool_size: int = Field(2, ge=1, le=32)  # tesseract API objects = OCRs at once
+    pool_size: int = Field(default=2, ge=1, le=32)  # tesseract API objects = OCRs at once
     langs: str = "rus+eng"
     tessdata: str | None = None
     engine: Literal["auto", "neural", "tesseract"] = "auto"
-    threads: int = Field(1, ge=1, le=64)  # ONNX Runtime threads per neural stage
+    threads: int = Field(default=1, ge=1, le=64)  # ONNX Runtime threads per neural stage
 
 
 class IngressTunables(BaseModel):
     """`user_config` of the ingress."""
 
-    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
-    qr_timeout_s: float = Field(10.0, gt=0)
-    ocr_timeout_s: float = Field(60.0, gt=0)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    qr_timeout_s: float = Field(default=10.0, gt=0)
+    ocr_timeout_s: float = Field(default=60.0, gt=0)
     # A replica that dies mid-request is replaced; the read is retried this many times.
-    replica_retries: int = Field(2, ge=0, le=5)
+    replica_retries: int = Field(default=2, ge=0, le=5)
     skip_ocr_when_qr_complete: bool = True
 
 
@@ -160,7 +160,7 @@ def _problem(status: int, detail: str) -> JSONResponse:
 class Ingress:
     """HTTP: `POST /read`, `POST /qr`, `GET /-/healthz`. Orchestrates, never reads itself."""
 
-    def __init__(self, qr: DeploymentHandle, ocr: DeploymentHandle) -> None:
+    def __init__(self, qr: DeploymentHandle[Any], ocr: DeploymentHandle[Any]) -> None:
         self.qr = qr
         self.ocr = ocr
         self.tunables = IngressTunables()
@@ -239,16 +239,20 @@ class Ingress:
         return data
 
     async def _call(
-        self, send: Callable[[], DeploymentResponse], timeout: float
+        self,
+        send: Callable[[], DeploymentResponse[Any] | DeploymentResponseGenerator[Any]],
+        timeout: float,
     ) -> CardResult | Refused:
         """One read, retried when the replica died under it (reads are idempotent)."""
         attempts = self.tunables.replica_retries + 1
         for attempt in range(attempts):
-            response: DeploymentResponse = send()
+            # Never a generator: these handles are not `stream=True`. Serve's `remote()` is
+            # annotated for both, and its responses do not say what the method returns.
+            response = cast("DeploymentResponse[CardResult | Refused]", send())
             try:
                 return await asyncio.wait_for(response, timeout)
             except TimeoutError:
-                response.cancel()
+                response.cancel()  # type: ignore[no-untyped-call]  # unannotated in Serve
                 raise
             except RayActorError as exc:
                 if attempt + 1 >= attempts:

@@ -78,7 +78,8 @@ def find_card_quad(rgb: np.ndarray) -> np.ndarray | None:
     quad = best[1]
     for band in (8.0, 3.0):
         quad = _refine_quad(quad, thin, band)
-    return (quad / scale).astype(np.float32)
+    corners: np.ndarray = (quad / scale).astype(np.float32)
+    return corners
 
 
 def _refine_quad(quad: np.ndarray, edges: np.ndarray, band: float) -> np.ndarray:
@@ -136,7 +137,8 @@ def _candidate_masks(small: np.ndarray) -> list[np.ndarray]:
         0,
     )
     if float(chroma.max()) > 12:
-        c8 = cv2.normalize(chroma, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        # OpenCV allocates `dst` when it is None; cv2's stubs only allow an array there.
+        c8 = cv2.normalize(chroma, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)  # type: ignore[call-overload]
         _, cm = cv2.threshold(c8, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
         masks.append(cv2.morphologyEx(cm, cv2.MORPH_CLOSE, close))
     return masks
@@ -217,7 +219,7 @@ def _score_quad(quad: np.ndarray, shape: tuple[int, ...]) -> float:
         a, b, c = quad[i - 1], quad[i], quad[(i + 1) % 4]
         v1, v2 = a - b, c - b
         cos = float(np.dot(v1, v2) / (np.linalg.norm(v1) * np.linalg.norm(v2) + 1e-9))
-        angles.append(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+        angles.append(float(np.degrees(np.arccos(np.clip(cos, -1, 1)))))
     if max(abs(a - 90) for a in angles) > 35:
         return 0.0
     squareness = 1.0 - max(abs(a - 90) for a in angles) / 90
@@ -235,8 +237,8 @@ def order_corners(pts: np.ndarray) -> np.ndarray:
 
 def warp_quad(rgb: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tl, tr, br, bl = quad
-    width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
-    height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
+    width = float(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    height = float(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
     long_side = max(width, height)
     scale = 1.0
     if long_side > MAX_WARP_LONG_SIDE:

@@ -148,7 +148,9 @@ class LineReader:
         timings.update(det=t1 - t0, rec=t2 - t1, tesseract=t3 - t2)
         return CardText(lines=lines, timings=timings, engines=kept)
 
-    def text_beyond(self, rgb: np.ndarray, to_card: np.ndarray, card_shape: tuple) -> bool:
+    def text_beyond(
+        self, rgb: np.ndarray, to_card: np.ndarray, card_shape: tuple[int, ...]
+    ) -> bool:
         """Whether the photo `rgb` has text lines that fall outside the card found in it
         (`to_card` maps photo to card coordinates): the outline was wrong (a panel or a
         logo frame taken for the card) and warping it would cut text off."""

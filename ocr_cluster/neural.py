@@ -274,7 +274,7 @@ def _same_line(a: TextBox, b: TextBox) -> bool:
 
 def _boxes_from_map(prob: np.ndarray, sx: float, sy: float) -> list[TextBox]:
     """DB post-processing: threshold, contours, score, grow each box back to the text."""
-    bitmap = (prob > DET_THRESH).astype(np.uint8)
+    bitmap: np.ndarray = (prob > DET_THRESH).astype(np.uint8)
     bitmap = cv2.dilate(bitmap, np.ones((2, 2), np.uint8))
     contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     out = []

@@ -40,7 +40,10 @@ def decode_qr(gray: np.ndarray) -> QrHit | None:
     """The first QR code found in `gray`, or None."""
     try:
         results = zxingcpp.read_barcodes(
-            gray, formats=(zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode)
+            gray,
+            formats=zxingcpp.BarcodeFormats(
+                (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode)
+            ),
         )
     except (ValueError, RuntimeError):
         return None

@@ -14,21 +14,23 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import cv2
 import numpy as np
 
+from business_card.contact import CONTACT_FIELDS, CardResult, Contact
+from business_card.reading import ImageError
 from ocr_cluster import geometry
 from ocr_cluster.country import card_regions
-from ocr_cluster.decode import ImageError, decode_image
+from ocr_cluster.decode import decode_image
 from ocr_cluster.fields import TextLine, extract_fields
 from ocr_cluster.lines import LineReader
 from ocr_cluster.merge import merge
 from ocr_cluster.neural import NeuralOcr
-from ocr_cluster.ocr import Line, TesseractPool, resolve_tessdata
+from ocr_cluster.ocr import Line, TesseractPool, Word, resolve_tessdata
 from ocr_cluster.qr import find_qr, parse_payload
 from ocr_cluster.rescue import reread_contacts, rescue_missed
-from ocr_cluster.result import CONTACT_FIELDS, CardResult, Contact
 from ocr_cluster.sanity import clean_values
 
 __all__ = ["ENGINES", "CardReader", "CardResult", "Contact", "ImageError", "read_text"]
@@ -261,7 +263,7 @@ def _keep_word(text: str, conf: float) -> bool:
     return not (alnum <= 2 and conf < 25)
 
 
-def _text_line(words: list, block: int) -> TextLine:
+def _text_line(words: list[Word], block: int) -> TextLine:
     text = re.sub(r"\s+", " ", " ".join(w.text for w in words)).strip()
     height = float(np.median([w.box[3] - w.box[1] for w in words]))
     conf = float(np.mean([w.conf for w in words])) / 100
@@ -274,9 +276,14 @@ def _text_line(words: list, block: int) -> TextLine:
     return TextLine(text=text, height=height, conf=round(conf, 3), block=block, box=box)
 
 
-def _result(values: dict, conf: dict, source: dict, timings: dict) -> CardResult:
+def _result(
+    values: dict[str, Any],
+    conf: dict[str, float],
+    source: dict[str, str],
+    timings: dict[str, float],
+) -> CardResult:
     values = clean_values(values)
-    contact = Contact(**{k: values.get(k) for k in CONTACT_FIELDS if k in values})
+    contact = Contact(**{k: values[k] for k in CONTACT_FIELDS if k in values})
     present = {k for k in CONTACT_FIELDS if getattr(contact, k)}
     return CardResult(
         contact=contact,

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ocr_cluster.decode import ImageError
+from business_card.reading import ImageError
 from ocr_cluster.reader import CardReader, CardResult
 
 _LABELS = (

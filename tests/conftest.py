@@ -17,8 +17,8 @@ from gateway.db import make_engine, make_sessionmaker
 from gateway.migrate import upgrade
 from gateway.models import Base
 from gateway.settings import Settings
-from ibbase.nats_server import NatsServer, free_port
-from ibbase.simulate import SimulatedUser
+from ibbase_dev.nats_server import NatsServer, free_port
+from ibbase_dev.simulate import SimulatedUser
 from tests.harness import ServerThread, WorkerTask
 from tests.harness import pipeline_settings as make_test_settings
 from tests.services import postgres_database

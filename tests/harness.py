@@ -18,7 +18,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from gateway.settings import Settings
-from ibbase.nats_server import free_port
+from ibbase_dev.nats_server import free_port
 
 
 class ServerThread:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from ibbase.nats_server import free_port
+from ibbase_dev.nats_server import free_port
 
 
 def can_connect(dsn: str) -> bool:

@@ -11,7 +11,7 @@ attempts in all. A ``Retry-After`` header is a floor under the delay; one longer
 The access token never appears in an exception or a log line.
 
 ``on_call(endpoint, outcome)`` is called once per HTTP attempt, for metrics: ``endpoint`` is
-one of ``messages``, ``mark_read``, ``media``, ``media_download``, ``media_upload``;
+one of ``messages``, ``mark_read``, ``media``, ``media_download``;
 ``outcome`` the HTTP status as a string, or ``timeout`` / ``connection_error``.
 """
 
@@ -35,7 +35,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import SecretStr
 
-from gateway.whatsapp.errors import PAIR_RATE_LIMIT, GraphApiError, MediaError, from_response
+from whatsapp_cloud.errors import PAIR_RATE_LIMIT, GraphApiError, MediaError, from_response
 
 log = logging.getLogger(__name__)
 
@@ -254,21 +254,6 @@ class GraphClient:
             info = await self.get_media(media_id)
         raise AssertionError("unreachable")
 
-    async def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
-        """Upload media for this number (kept 30 days by Meta); returns the media id."""
-        url = f"{self._base}/{self._phone_number_id}/media"
-        response = await self._call(
-            "media_upload",
-            "POST",
-            url,
-            data={"messaging_product": "whatsapp", "type": mime_type},
-            files={"file": (filename, data, mime_type)},
-        )
-        media_id = _json(response).get("id")
-        if not media_id:
-            raise GraphApiError(f"upload answered no media id: {response.text[:200]}")
-        return str(media_id)
-
     # -- plumbing ----------------------------------------------------------------------
 
     def _messages_url(self) -> str:
@@ -305,7 +290,7 @@ class GraphClient:
 
     def _delay(self, failures: int, code: int | None) -> float:
         factor = 4 if code == PAIR_RATE_LIMIT else 2
-        return self._backoff_s * factor ** (failures - 1) * (1 + 0.2 * random.random())
+        return self._backoff_s * float(factor) ** (failures - 1) * (1 + 0.2 * random.random())
 
     async def _retrying(self, endpoint: str, attempt: Callable[[], Awaitable[T]]) -> T:
         failures = 0

@@ -1,4 +1,5 @@
-"""Errors from Meta's Graph API, classified by what the caller should do about them.
+"""Errors from Meta's Graph API, classified by what the caller should do about them: one
+taxonomy for the worker's message sends and the operator's management calls.
 
 Meta asks clients to branch on ``code`` (and ``error_data.details``), not on the HTTP
 status: throttling codes such as 130429 and 131056 come back as 400 as well as 429.
@@ -14,12 +15,18 @@ import httpx
 
 TOKEN_INVALID = 190
 OUTSIDE_WINDOW = 131047
-# Throughput (130429), pair rate (131056), app call rate (4), WABA rate (80007).
-RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131056})
+INVALID_OBJECT = 100
+PERMISSION_CODES = frozenset({10, *range(200, 300)})
+# Throughput (130429), pair rate (131056), app call rate (4), WABA rate (80007), and the
+# app- and user-level limits management endpoints answer with (17, 32, 613).
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80007, 130429, 131056})
 PAIR_RATE_LIMIT = 131056
-# Graph's "temporary, wait and retry" codes: unknown (1), service (2), and the WhatsApp
-# "something went wrong" / "service unavailable" family.
-TRANSIENT_CODES = frozenset({1, 2, 131000, 131016, 133004})
+# Graph's "temporary, wait and retry" codes: unknown (1), service (2), application limit
+# (341), and the WhatsApp "something went wrong" / "service unavailable" family.
+TRANSIENT_CODES = frozenset({1, 2, 341, 131000, 131016, 133004})
+# 2200: Meta could not verify a webhook callback. The operator probes it first, so this is a
+# path or DNS problem between Meta and the ingress that may well clear: retried.
+CALLBACK_VERIFICATION_FAILED = 2200
 
 
 class GraphApiError(Exception):
@@ -48,16 +55,45 @@ class GraphApiError(Exception):
         # The server's Retry-After, when it sent one: no retry before that.
         self.retry_after_s = retry_after_s
 
+    @classmethod
+    def no_answer(cls, message: str) -> GraphApiError:
+        """Meta did not answer at all (timeout, connection refused): worth retrying."""
+        return cls(message, retryable=True)
+
+    @property
+    def temporary(self) -> bool:
+        return self.retryable
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.http_status == 429 or self.code in RATE_LIMIT_CODES
+
+    @property
+    def reason(self) -> str:
+        """A CamelCase condition reason for this failure (the operator's status)."""
+        if self.rate_limited:
+            return "MetaRateLimited"
+        if self.code == CALLBACK_VERIFICATION_FAILED:
+            return "CallbackVerificationFailed"
+        if self.temporary:
+            return "MetaUnavailable"
+        if self.code == TOKEN_INVALID:
+            return "TokenInvalid"
+        if self.code in PERMISSION_CODES:
+            return "PermissionDenied"
+        if self.code == INVALID_OBJECT:
+            return "InvalidObject"
+        return "MetaRejected"
+
     def __str__(self) -> str:
-        parts = [self.message]
+        """ "Meta HTTP 400 code 100/33: message (details) [fbtrace_id …]"."""
+        where = f"HTTP {self.http_status}" if self.http_status else "no answer"
+        code = f" code {self.code}" if self.code is not None else ""
+        sub = f"/{self.subcode}" if self.subcode else ""
+        text = f"Meta {where}{code}{sub}: {self.message}"
         if self.details and self.details not in self.message:
-            parts.append(f"({self.details})")
-        meta = [f"HTTP {self.http_status}"] if self.http_status else []
-        if self.code is not None:
-            meta.append(f"code {self.code}")
-        if self.fbtrace_id:
-            meta.append(f"fbtrace_id {self.fbtrace_id}")
-        return " ".join(parts) + (f" [{', '.join(meta)}]" if meta else "")
+            text += f" ({self.details})"
+        return text + (f" [fbtrace_id {self.fbtrace_id}]" if self.fbtrace_id else "")
 
 
 class TokenInvalid(GraphApiError):
@@ -135,5 +171,10 @@ def from_response(response: httpx.Response, *, redact: str | None = None) -> Gra
         return OutsideCustomerWindow(message, retryable=False, **kwargs)
     if code in RATE_LIMIT_CODES or status == 429:
         return RateLimited(message, retryable=True, **kwargs)
-    retryable = status >= 500 or code in TRANSIENT_CODES or error.get("is_transient") is True
+    retryable = (
+        status >= 500
+        or code in TRANSIENT_CODES
+        or code == CALLBACK_VERIFICATION_FAILED
+        or error.get("is_transient") is True
+    )
     return GraphApiError(message, retryable=retryable, **kwargs)

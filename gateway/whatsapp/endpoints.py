@@ -14,9 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from gateway.channels import WEBHOOK_PREFIX, ChannelEntry
+from gateway.channels import ChannelRegistry
 from gateway.deps import SettingsDep
 from gateway.errors import Forbidden, NotFound
+from whatsapp_cloud.registry import WEBHOOK_PREFIX, ChannelEntry
 
 router = APIRouter(prefix="/api/whatsapp", tags=["whatsapp"])
 
@@ -81,7 +82,7 @@ ChallengeQuery = Annotated[str | None, Query(alias="hub.challenge")]
 
 
 def get_channel(channel_id: str, request: Request) -> ChannelEntry:
-    registry = request.app.state.channels
+    registry: ChannelRegistry | None = request.app.state.channels
     entry = registry.get(channel_id) if registry is not None else None
     if entry is None:
         raise NotFound(f"no WhatsApp channel {channel_id[:253]!r} is served here")

@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr
 
-from gateway.channels import ChannelEntry, ChannelRegistry
-from gateway.whatsapp.client import GraphClient
+from gateway.channels import ChannelRegistry
+from whatsapp_cloud.client import GraphClient
+from whatsapp_cloud.registry import ChannelEntry
 
 
 class UnknownChannel(Exception):

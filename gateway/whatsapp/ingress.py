@@ -20,13 +20,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.channels import WEBHOOK_PREFIX, ChannelEntry
 from gateway.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, Unauthorized
 from gateway.metrics import WEBHOOK_REQUESTS
 from gateway.settings import Settings
 from gateway.whatsapp.events import parse_body, require_owner, split_envelope
 from gateway.whatsapp.service import publish_events
 from gateway.whatsapp.signature import verify_signature
+from whatsapp_cloud.registry import WEBHOOK_PREFIX, ChannelEntry
 
 _JSON = (b"content-type", b"application/json")
 _STORED = WEBHOOK_REQUESTS.labels(result="stored")

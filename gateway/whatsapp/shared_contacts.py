@@ -24,8 +24,9 @@ def _e164(raw: str, wa_id: str | None) -> str | None:
 
 
 def fields_of_shared_contact(shared: dict[str, Any]) -> ContactFields:
-    name = shared.get("name") if isinstance(shared.get("name"), dict) else {}
-    org = shared.get("org") if isinstance(shared.get("org"), dict) else {}
+    raw_name, raw_org = shared.get("name"), shared.get("org")
+    name: dict[str, Any] = raw_name if isinstance(raw_name, dict) else {}
+    org: dict[str, Any] = raw_org if isinstance(raw_org, dict) else {}
     phones, fax = [], None
     for p in shared.get("phones") or []:
         if not isinstance(p, dict):

@@ -36,7 +36,8 @@ class Sender:
                 contact = event.contacts[0]
         bsuid = bsuid or contact.get("user_id") or None
         wa_id = wa_id or contact.get("wa_id") or None
-        profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+        raw_profile = contact.get("profile")
+        profile: dict[str, Any] = raw_profile if isinstance(raw_profile, dict) else {}
         key = f"bsuid:{bsuid}" if bsuid else f"wa:{wa_id or 'unknown'}"
         return cls(user_key=key, bsuid=bsuid, wa_id=wa_id, profile_name=profile.get("name"))
 

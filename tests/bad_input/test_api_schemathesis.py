@@ -34,7 +34,7 @@ from gateway.contacts.service import upsert_contact
 from gateway.db import make_engine, make_sessionmaker, transaction
 from gateway.settings import Settings
 from graph_sandbox import webhooks as wh
-from ibbase.nats_server import NatsServer
+from ibbase_dev.nats_server import NatsServer
 from tests.bad_input.support import RAN, examples, tally
 from tests.conftest import SANDBOX_PHONE_ID, SANDBOX_TOKEN
 from tests.gateway.channel_volume import CHANNEL_A, SecretVolume

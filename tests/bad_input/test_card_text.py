@@ -11,10 +11,10 @@ import phonenumbers
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from business_card.contact import Contact
 from gateway.contacts.schemas import ContactFields
 from ocr_cluster.fields import TextLine
 from ocr_cluster.reader import read_text
-from ocr_cluster.result import Contact
 from ocr_cluster.sanity import LANGS
 from tests.bad_input.support import examples, tally
 

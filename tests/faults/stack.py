@@ -27,8 +27,8 @@ from gateway.db import make_engine, make_sessionmaker
 from gateway.migrate import upgrade
 from gateway.settings import Settings
 from graph_sandbox import webhooks as wh
-from ibbase.nats_server import NatsServer, free_port
-from ibbase.simulate import SimulatedUser
+from ibbase_dev.nats_server import NatsServer, free_port
+from ibbase_dev.simulate import SimulatedUser
 from tests.harness import pipeline_settings, settings_env, wait_for
 from tests.services import PostgresCluster, can_connect, fresh_database
 

@@ -19,11 +19,11 @@ from sqlalchemy import select
 
 from gateway.models import CardImage, InboundMessage, OutboundMessage
 from gateway.whatsapp import replies
-from gateway.whatsapp.client import GraphClient
-from gateway.whatsapp.errors import RateLimited
 from graph_sandbox import webhooks as wh
 from tests.conftest import DEVSET
 from tests.faults.stack import PHONE_ID, TOKEN, Stack, eventually, open_stack
+from whatsapp_cloud.client import GraphClient
+from whatsapp_cloud.errors import RateLimited
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(180)]
 # The worker's Graph client: 4 attempts, backoff 0.5 s × 2ⁿ (× 4ⁿ for 131056), ≤ 20 % jitter.

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from gateway.channels import ChannelEntry, channel_id, webhook_path
 from tests.kubelet import project
+from whatsapp_cloud.registry import ChannelEntry, channel_id, webhook_path
 
 
 class SecretVolume:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ocr_cluster.result import CardResult, Contact
+from business_card.contact import CardResult, Contact
 from tests.faults.poison import HANG, SEGV
 
 

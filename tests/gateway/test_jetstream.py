@@ -15,7 +15,7 @@ from nats.js.errors import APIError, NoStreamResponseError
 
 from gateway import jetstream
 from gateway.settings import Settings
-from ibbase.nats_server import NatsServer
+from ibbase_dev.nats_server import NatsServer
 
 
 def test_stream_is_named_by_ibbase_stream(monkeypatch: pytest.MonkeyPatch) -> None:

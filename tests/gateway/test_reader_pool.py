@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from business_card.reading import ImageError
 from gateway.reader_pool import ReaderCrashed, ReaderPool
-from ocr_cluster.reader import ImageError
 from tests.conftest import DEVSET
 from tests.faults.poison import HANG, RAISE, SEGV, poisoned
 

@@ -1,6 +1,6 @@
 """`make demo` in a clone with nothing beside it: the bundled sample card is sent and reads."""
 
-from ibbase import demo
+from ibbase_dev import demo
 from ocr_cluster.reader import CardReader
 
 

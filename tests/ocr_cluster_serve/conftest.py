@@ -74,7 +74,7 @@ class RayCluster:
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[RayCluster]:
-    from ibbase.nats_server import free_port
+    from ibbase_dev.nats_server import free_port
     from ocr_cluster import cluster
 
     port = free_port()

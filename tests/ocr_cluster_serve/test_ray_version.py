@@ -13,7 +13,12 @@ CONFIG = ROOT / "ocr_cluster" / "serve_config.yaml"
 
 
 def pinned() -> str:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    # The OCR image's extra pins Ray; nothing else may name another version.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = [
+        *project["dependencies"],
+        *(d for ds in project["optional-dependencies"].values() for d in ds),
+    ]
     rays = [d for d in deps if re.match(r"ray\b", d)]
     assert len(rays) == 1, rays
     m = re.fullmatch(r"ray\[serve\]==(\d+\.\d+\.\d+)", rays[0])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from ibbase.simulate import SimulatedUser
+from ibbase_dev.simulate import SimulatedUser
 from tests.conftest import DEVSET
 
 WA_ID = "79007770001"

@@ -24,7 +24,7 @@ SECRET_NAME = re.compile(
 )
 # Comparisons that look like secrets and are not, each with the reason.
 NOT_SECRETS = {
-    ("gateway/whatsapp/client.py", "decode(padded) == digest"): (
+    ("whatsapp_cloud/client.py", "decode(padded) == digest"): (
         "the downloaded media's sha256 against the one Meta's metadata gave: a checksum"
     ),
 }

@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 from gateway.auth.service import create_token, revoke_token
 from gateway.auth.tokens import TOKEN_RE, Scope, token_id_of
 from gateway.db import make_engine, make_sessionmaker, transaction
-from ibbase.nats_server import NatsServer, free_port
+from ibbase_dev.nats_server import NatsServer, free_port
 from tests.conftest import SANDBOX_PHONE_ID, SANDBOX_TOKEN
 from tests.harness import ServerThread, WorkerTask, pipeline_settings, settings_env, wait_for
 from tests.security.flow import Flow, leaks

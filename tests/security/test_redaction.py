@@ -13,8 +13,8 @@ from pydantic import SecretStr, ValidationError
 from gateway.auth.tokens import new_token
 from gateway.log_config import configure_logging, redact
 from gateway.settings import Settings
-from ibbase.stack import Stack
-from ibbase.up import _banner
+from ibbase_dev.stack import Stack
+from ibbase_dev.up import _banner
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from graph_sandbox.callback_receiver import CallbackReceiver, TLSFiles, issue_tls_files
-from ibbase.webhook_probe import _resolved_address, new_challenge, probe_callback
+from whatsapp_cloud.probe import _resolved_address, new_challenge, probe_callback
 
 TOKEN = "verify-token-s3cr3t+/="  # characters that URL encoding changes, to test the scrub
 PATH = "/api/whatsapp/webhook"

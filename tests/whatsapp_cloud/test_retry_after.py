@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from gateway.whatsapp.errors import RateLimited, from_response, retry_after
+from whatsapp_cloud.errors import RateLimited, from_response, retry_after
 
 
 def response(status: int, headers: dict[str, str]) -> httpx.Response:

@@ -12,13 +12,13 @@ import httpx
 import nats
 import pytest
 
-from gateway.channels import ChannelEntry
 from gateway.settings import Settings
 from graph_sandbox import webhooks as wh
-from ibbase.nats_server import NatsServer
+from ibbase_dev.nats_server import NatsServer
 from tests.conftest import SANDBOX_PHONE_ID
 from tests.gateway.channel_volume import CHANNEL_A, CHANNEL_B, SecretVolume
 from tests.harness import ServerThread, pipeline_settings, wait_for
+from whatsapp_cloud.registry import ChannelEntry
 
 A, B = CHANNEL_A, CHANNEL_B
 

@@ -17,16 +17,16 @@ from prometheus_client import REGISTRY
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from gateway.channels import ChannelEntry
 from gateway.db import make_engine, make_sessionmaker
 from gateway.models import InboundMessage, OutboundMessage
 from gateway.settings import Settings
 from gateway.whatsapp import replies
 from graph_sandbox import webhooks as wh
-from ibbase.nats_server import NatsServer, free_port
+from ibbase_dev.nats_server import NatsServer, free_port
 from tests.conftest import SANDBOX_PHONE_ID, SANDBOX_TOKEN
 from tests.gateway.channel_volume import SecretVolume, make_channel
 from tests.harness import ServerThread, WorkerTask, pipeline_settings, sandbox_messages, wait_for
+from whatsapp_cloud.registry import ChannelEntry
 
 RELOAD_S = 0.05
 

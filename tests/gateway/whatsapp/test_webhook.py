@@ -8,7 +8,7 @@ import nats
 import pytest
 
 from graph_sandbox import webhooks as wh
-from ibbase.nats_server import NatsServer
+from ibbase_dev.nats_server import NatsServer
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "whatsapp"
 
