@@ -56,14 +56,34 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+# Commands of the development tree (devtools/): in a clone after `make install`, never in an
+# image. Where it is missing they say so instead of a traceback.
+DEV_PACKAGES = ("graph_sandbox", "ibbase_dev", "kube_emulator")
+
+
+def _dev_only(command: str, exc: ModuleNotFoundError) -> int:
+    if (exc.name or "").split(".")[0] not in DEV_PACKAGES:
+        raise exc
+    print(
+        f"ibbase {command}: a development command; the development tools are not installed "
+        "here (run it from a clone after `make install`)",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     import uvicorn
     from pydantic import SecretStr
 
     from gateway.log_config import configure_logging
     from gateway.settings import Settings
-    from graph_sandbox.app import create_app
-    from graph_sandbox.config import SandboxConfig
+
+    try:
+        from graph_sandbox.app import create_app
+        from graph_sandbox.config import SandboxConfig
+    except ModuleNotFoundError as exc:
+        return _dev_only("sandbox", exc)
 
     settings = Settings()
     configure_logging("sandbox", settings.log_level, settings.secret_values())
@@ -126,14 +146,18 @@ def _admin_token(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from ibbase.up import run_stack
-
+    try:
+        from ibbase_dev.up import run_stack
+    except ModuleNotFoundError as exc:
+        return _dev_only("up", exc)
     return run_stack(sandbox_port=args.sandbox_port, ray=args.ray)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ibbase.demo import run_demo
-
+    try:
+        from ibbase_dev.demo import run_demo
+    except ModuleNotFoundError as exc:
+        return _dev_only("demo", exc)
     return run_demo(card=args.card, timeout=args.timeout)
 
 

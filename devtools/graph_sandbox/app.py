@@ -1,6 +1,6 @@
 """The sandbox application: the parts of Meta's Graph API that ibbase calls, run locally.
 
-``create_app(config)`` builds it; ``python -m graph_sandbox`` serves it. Meta's endpoints
+``create_app(config)`` builds it; ``ibbase sandbox`` serves it. Meta's endpoints
 live under ``/{version}/…`` (``v25.0``) and need a token (``debug_token`` and
 ``oauth/access_token`` are served unversioned too, as Meta does); ``/sandbox/…`` is the
 sandbox's own control surface (recorded messages, injected faults, inbound media, accounts,

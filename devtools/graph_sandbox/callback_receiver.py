@@ -5,7 +5,7 @@ acting as Meta) verifies the URL over HTTPS while it is being set, and refuses c
 it cannot trust. ``issue_tls_files`` makes a throwaway CA (trustme) and a server certificate
 for the names given; ``CallbackReceiver`` serves them with uvicorn on 127.0.0.1, on a free
 port, in the running event loop. Point the sandbox (``SandboxConfig.callback_ca_bundle`` +
-``callback_resolve``) or ``ibbase.webhook_probe.probe_callback`` at it with the CA bundle
+``callback_resolve``) or ``whatsapp_cloud.probe.probe_callback`` at it with the CA bundle
 and ``receiver.resolve``. The operator's tests can use it as the channel's ingress.
 """
 

@@ -3,7 +3,7 @@
 Every endpoint that sets a callback (app subscription, WABA override, phone-number override)
 goes through ``verified_callback``: a malformed URL is error 100; a URL that does not answer
 the challenge over publicly valid TLS is error 2200; either way nothing is changed. The
-check itself is ``ibbase.webhook_probe``, the same one the operator runs before registering.
+check itself is ``whatsapp_cloud.probe``, the same one the operator runs before registering.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from graph_sandbox.errors import callback_verification_failed, invalid_parameter
 from graph_sandbox.params import string_param
 from graph_sandbox.state import Sandbox
 from graph_sandbox.subscriptions import Callback
-from ibbase.webhook_probe import probe_callback
+from whatsapp_cloud.probe import probe_callback
 
 # Meta's limit for override_callback_uri.
 MAX_OVERRIDE_LEN = 200

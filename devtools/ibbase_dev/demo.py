@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from ibbase.simulate import SimulatedUser, reply_text
-from ibbase.stack import STACK_FILE, Stack
+from ibbase_dev.simulate import SimulatedUser, reply_text
+from ibbase_dev.stack import STACK_FILE, Stack
 
 DEVSET = Path(__file__).resolve().parents[1].parent / "shared" / "devset"
 # A card of the project's own generator (`python -m tests.cardgen DIR --n 60 --seed 7`,

@@ -14,8 +14,8 @@ import urllib.request
 from sqlalchemy.engine import make_url
 
 from gateway.migrate import upgrade
-from ibbase.nats_server import NatsServer, free_port
-from ibbase.stack import RUN_DIR, SECRET_VARS, Stack, dev_secrets
+from ibbase_dev.nats_server import NatsServer, free_port
+from ibbase_dev.stack import RUN_DIR, SECRET_VARS, Stack, dev_secrets
 
 DEFAULT_PHONE_ID = "100000000000001"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ibbase.nats_server import NatsServer, free_port
+from ibbase_dev.nats_server import NatsServer, free_port
 from ocr_cluster.reader import CardReader
 from tests.chart.chart import NEWEST_KUBE, find, render
 from tests.conftest import DEVSET
@@ -91,6 +91,30 @@ def test_images_have_their_entrypoints(built: dict[str, dict]) -> None:
         probe = "command -v pip pip3 uv || true; ibbase --help >/dev/null && echo ok"
         out = podman("run", "--rm", "--network", "none", image(target), "bash", "-c", probe)
         assert out.stdout.split() == ["ok"], out.stdout
+
+
+# What each image must not carry: the development stand-ins and test fakes everywhere, and
+# in the operator image the card reader's and the gateway's stacks too.
+ABSENT = {
+    "gateway": ("graph_sandbox", "kube_emulator", "ibbase_dev", "kmock", "trustme", "ray"),
+    "operator": ("graph_sandbox", "kube_emulator", "ibbase_dev", "kmock", "trustme", "ray",
+                 "cv2", "onnxruntime", "tesserocr", "fastapi", "sqlalchemy"),
+    "ocr": ("graph_sandbox", "kube_emulator", "ibbase_dev", "kmock", "trustme"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_images_carry_no_dev_tools(built: dict[str, dict], target: str) -> None:
+    probe = (
+        "import importlib.util as u; "
+        f"print(' '.join(m for m in {ABSENT[target]!r} if u.find_spec(m)))"
+    )
+    out = podman("run", "--rm", "--network", "none", image(target), "python", "-c", probe)
+    assert out.stdout.split() == [], f"{target} carries {out.stdout.strip()}"
+    if target != "ocr":
+        dev = podman("run", "--rm", "--network", "none", image(target), "ibbase", "up", check=False)
+        assert dev.returncode == 2
+        assert "development command" in dev.stderr
 
 
 async def test_operator_image_reconciles_and_stops_on_sigterm(
