@@ -11,6 +11,22 @@ CONTACT_FIELDS = (
 )  # fmt: skip
 
 
+# The longest value each text field may hold: what the CRM's columns store
+# (gateway/models.py) and what the reader cuts to (ocr_cluster/sanity.py).
+MAX_LENGTH = {
+    "name": 256,
+    "first_name": 128,
+    "last_name": 128,
+    "middle_name": 128,
+    "title": 256,
+    "company": 256,
+    "address": 1024,
+}
+PHONE_LENGTH = 32  # E.164 with room for an extension
+EMAIL_LENGTH = 320  # RFC 5321: 64 + "@" + 255
+LANG_LENGTH = 8
+
+
 @dataclass(frozen=True)
 class Contact:
     name: str | None = None

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from business_card.contact import EMAIL_LENGTH, LANG_LENGTH, MAX_LENGTH, PHONE_LENGTH
 from gateway.db import Base, utcnow
 
 
@@ -63,17 +64,17 @@ class Contact(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    name: Mapped[str | None] = mapped_column(String(256), index=True)
-    first_name: Mapped[str | None] = mapped_column(String(128))
-    last_name: Mapped[str | None] = mapped_column(String(128))
-    middle_name: Mapped[str | None] = mapped_column(String(128))
-    title: Mapped[str | None] = mapped_column(String(256))
-    company: Mapped[str | None] = mapped_column(String(256), index=True)
-    fax: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(MAX_LENGTH["name"]), index=True)
+    first_name: Mapped[str | None] = mapped_column(String(MAX_LENGTH["first_name"]))
+    last_name: Mapped[str | None] = mapped_column(String(MAX_LENGTH["last_name"]))
+    middle_name: Mapped[str | None] = mapped_column(String(MAX_LENGTH["middle_name"]))
+    title: Mapped[str | None] = mapped_column(String(MAX_LENGTH["title"]))
+    company: Mapped[str | None] = mapped_column(String(MAX_LENGTH["company"]), index=True)
+    fax: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
     websites: Mapped[list[str]] = mapped_column(JSON, default=list)
     address: Mapped[str | None] = mapped_column(Text)
     qr: Mapped[str | None] = mapped_column(Text)
-    lang: Mapped[str | None] = mapped_column(String(8))
+    lang: Mapped[str | None] = mapped_column(String(LANG_LENGTH))
     source: Mapped[str] = mapped_column(String(32))  # card | shared_contact
     confidence: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -95,7 +96,7 @@ class ContactPhone(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
-    phone: Mapped[str] = mapped_column(String(32), index=True)  # E.164
+    phone: Mapped[str] = mapped_column(String(PHONE_LENGTH), index=True)  # E.164
 
 
 class ContactEmail(Base):
@@ -104,7 +105,7 @@ class ContactEmail(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
-    email: Mapped[str] = mapped_column(String(320), index=True)  # lower-case
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), index=True)  # lower-case
 
 
 class CardImage(Base):

@@ -13,18 +13,9 @@ from typing import Any
 
 import phonenumbers
 
+from business_card.contact import MAX_LENGTH
 from ocr_cluster.contacts import valid_email, valid_website
 
-# The longest values kept (the CRM's columns hold this much); longer ones are cut at a word.
-MAX_LENGTH = {
-    "name": 256,
-    "first_name": 128,
-    "last_name": 128,
-    "middle_name": 128,
-    "title": 256,
-    "company": 256,
-    "address": 1024,
-}
 LANGS = ("ru", "en", "pt", "es", "fr", "de", "it", "vi", "ja", "zh", "ko", "mixed")
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
