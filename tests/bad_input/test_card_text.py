@@ -11,8 +11,10 @@ import phonenumbers
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from business_card import contact as contact_limits
 from business_card.contact import Contact
 from gateway.contacts.schemas import ContactFields
+from gateway.models import Contact as StoredContact
 from ocr_cluster.fields import TextLine
 from ocr_cluster.reader import read_text
 from ocr_cluster.sanity import LANGS
@@ -26,16 +28,11 @@ EMAIL = re.compile(rf"^[^\s@<>()\[\]\\,;:\"]{{1,64}}@{HOST}$")
 WEBSITE = re.compile(rf"^{HOST}(?:[/?#]\S*)?$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# The CRM's columns (gateway/models.py): a longer value could not be stored.
+# The CRM's columns: a longer value could not be stored. The address column is TEXT; the
+# reader keeps it to the contract's limit.
 MAX_LENGTH = {
-    "name": 256,
-    "first_name": 128,
-    "last_name": 128,
-    "middle_name": 128,
-    "title": 256,
-    "company": 256,
-    "address": 1024,
-    "fax": 32,
+    key: StoredContact.__table__.columns[key].type.length or contact_limits.MAX_LENGTH[key]
+    for key in (*contact_limits.MAX_LENGTH, "fax")
 }
 
 
