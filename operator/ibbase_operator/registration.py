@@ -5,6 +5,7 @@ removed when the channel is deleted, without ever holding the deletion up for go
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
@@ -55,7 +56,7 @@ def _differs(recorded: RegistrationStatus, ch: Channel, verify_token: str) -> bo
     return (
         recorded.scope != ch.spec.callback_scope
         or recorded.callback_url != ch.webhook_url
-        or recorded.verify_token_digest != digest(verify_token)
+        or not hmac.compare_digest(recorded.verify_token_digest or "", digest(verify_token))
     )
 
 
