@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8081/v25.0", validation_alias=_env("WHATSAPP_API_URL")
     )
     whatsapp_phone_id: str = Field("100000000000001", validation_alias=_env("WHATSAPP_PHONE_ID"))
+    # The single route accepts events for WHATSAPP_PHONE_ID only, and, when this is set, for
+    # this WhatsApp Business Account only: one app secret signs for every number of the app.
+    whatsapp_business_account_id: str = Field(
+        "", validation_alias=_env("WHATSAPP_BUSINESS_ACCOUNT_ID")
+    )
     whatsapp_access_token: SecretStr = Field(
         SecretStr(""), validation_alias=_env("WHATSAPP_ACCESS_TOKEN")
     )

@@ -35,11 +35,11 @@ from gateway.metrics import (
 from gateway.ocr_client import OcrClient, OcrClientConfig
 from gateway.reader_pool import ReaderPool
 from gateway.settings import Settings
-from gateway.whatsapp.events import InboundEvent
 from gateway.whatsapp.graph_clients import GraphClients, UnknownChannel
 from gateway.whatsapp.tasks import handle_event, tell_sender_it_failed
 from gateway.worker_context import WorkerContext
 from whatsapp_cloud.errors import GraphApiError, TokenInvalid
+from whatsapp_cloud.webhook import InboundEvent
 
 log = logging.getLogger(__name__)
 

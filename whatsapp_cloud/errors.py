@@ -178,3 +178,34 @@ def from_response(response: httpx.Response, *, redact: str | None = None) -> Gra
         or error.get("is_transient") is True
     )
     return GraphApiError(message, retryable=retryable, **kwargs)
+
+
+class WebhookRejected(ValueError):
+    """A webhook delivery refused as a whole: nothing of it may be stored. The subclasses
+    say why; the gateway answers each with its HTTP status (``http_status``)."""
+
+    http_status = 400
+
+
+class MalformedDelivery(WebhookRejected):
+    """The body is not a webhook envelope (not JSON, wrong shape, ids that cannot be keys)."""
+
+
+class MissingSignature(WebhookRejected):
+    http_status = 401
+
+
+class BadSignature(WebhookRejected):
+    """The ``X-Hub-Signature-256`` does not prove the app secret (or none is configured)."""
+
+    http_status = 403
+
+
+class NotThisChannel(WebhookRejected):
+    """Validly signed, but for a WABA or phone number the receiving channel does not own."""
+
+    http_status = 403
+
+
+class DeliveryTooLarge(WebhookRejected):
+    http_status = 413

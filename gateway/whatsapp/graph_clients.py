@@ -1,9 +1,9 @@
 """Which Graph API client speaks for which phone number.
 
-An event is answered through the channel whose number received it: the registry channel
-with that ``phone_number_id`` (its ``graph_api_url`` and ``access_token``, the token re-read
-from the registry at every call so that a rotated one is used at once), else the single
-channel of the ``WHATSAPP_*`` settings when the number is that one. Any other number has
+An event is answered through the channel whose route received it, and only when the event's
+``phone_number_id`` is that channel's number: a registry channel (its ``graph_api_url`` and
+``access_token``, the token re-read from the registry at every call so that a rotated one is
+used at once), or the single channel of the ``WHATSAPP_*`` settings. Any other pairing has
 no client: :class:`UnknownChannel`, which the worker treats as final.
 
 One ``GraphClient`` per channel, kept while the channel's URL and number stay the same, and
@@ -26,11 +26,18 @@ from whatsapp_cloud.registry import ChannelEntry
 class UnknownChannel(Exception):
     """No channel of this deployment serves the phone number an event arrived on."""
 
-    def __init__(self, phone_number_id: str):
-        super().__init__(
-            f"no channel serves phone number id {phone_number_id!r}: it is neither in the "
-            "channel registry nor the configured WHATSAPP_PHONE_ID"
-        )
+    def __init__(self, phone_number_id: str, channel_id: str = ""):
+        if channel_id:
+            why = (
+                f"channel {channel_id!r} does not serve phone number id {phone_number_id!r} "
+                "(or is no longer in the channel registry)"
+            )
+        else:
+            why = (
+                f"no channel serves phone number id {phone_number_id!r} on the single-channel "
+                "route: it is not the configured WHATSAPP_PHONE_ID"
+            )
+        super().__init__(why)
         self.phone_number_id = phone_number_id
 
 
@@ -58,18 +65,20 @@ class GraphClients:
         )
 
     def for_phone(self, phone_number_id: str, channel_id: str = "") -> GraphClient:
-        """The client for the number an event arrived on (``UnknownChannel`` if none).
+        """The client of the channel whose route received the event (``UnknownChannel`` if
+        none serves it, or if the event's number is not that channel's number).
 
-        ``channel_id`` (the route that received the event) is used only when the event
-        names no number; events without either go to the single channel, as they always did.
+        ``channel_id`` "" is the single-channel route: it speaks for its own number only,
+        never for a registry channel's, whatever the event says. Events naming no number
+        (older envelopes) are answered by the channel whose route received them.
         """
-        registry = self._registry
-        if registry is not None:
-            entry = registry.by_phone(phone_number_id) if phone_number_id else None
-            if entry is None and not phone_number_id and channel_id:
-                entry = registry.get(channel_id)
-            if entry is not None:
-                return self._for_channel(entry)
+        if channel_id:
+            entry = self._registry.get(channel_id) if self._registry is not None else None
+            if entry is None:
+                raise UnknownChannel(phone_number_id, channel_id)
+            if phone_number_id and phone_number_id != entry.phone_number_id:
+                raise UnknownChannel(phone_number_id, channel_id)
+            return self._for_channel(entry)
         if not phone_number_id or phone_number_id == self._single_phone:
             return self.single
         raise UnknownChannel(phone_number_id)

@@ -20,13 +20,21 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from gateway.errors import (
+    ApiError,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
 from gateway.metrics import WEBHOOK_REQUESTS
 from gateway.settings import Settings
-from gateway.whatsapp.events import parse_body, require_owner, split_envelope
 from gateway.whatsapp.service import publish_events
-from gateway.whatsapp.signature import verify_signature
+from whatsapp_cloud.errors import WebhookRejected
 from whatsapp_cloud.registry import WEBHOOK_PREFIX, ChannelEntry
+from whatsapp_cloud.signature import verify_signature
+from whatsapp_cloud.webhook import owned_events, parse_body
 
 _JSON = (b"content-type", b"application/json")
 _STORED = WEBHOOK_REQUESTS.labels(result="stored")
@@ -51,7 +59,10 @@ class WebhookIngress:
         else:
             return await self.app(scope, receive, send)
         try:
-            count = await self._store(scope, receive, channel_id)
+            try:
+                count = await self._store(scope, receive, channel_id)
+            except WebhookRejected as rejected:
+                raise _as_api_error(rejected) from None
         except ApiError as exc:
             WEBHOOK_REQUESTS.labels(result=exc.code).inc()
             await _answer(send, exc.status_code, _error_body(exc), exc.headers)
@@ -77,13 +88,18 @@ class WebhookIngress:
         verify_signature(raw, signature, app_secret)
         body = parse_body(raw)
         if channel is None:
-            events = split_envelope(body)
+            # One app secret may sign for many numbers: this route serves only its own.
+            events = owned_events(
+                body,
+                phone_number_id=settings.whatsapp_phone_id,
+                business_account_id=settings.whatsapp_business_account_id,
+            )
         else:
-            events = split_envelope(body, channel_id=channel.id)
-            require_owner(
+            events = owned_events(
                 body,
                 phone_number_id=channel.phone_number_id,
                 business_account_id=channel.business_account_id,
+                channel_id=channel.id,
             )
         await publish_events(
             self.state.publisher,
@@ -128,6 +144,17 @@ async def _read_body(receive: Receive, declared: bytes, limit: int) -> bytes:
     if len(body) > limit:
         raise PayloadTooLarge(f"the body is larger than {limit} bytes")
     return body
+
+
+_HTTP_ERRORS: dict[int, type[ApiError]] = {
+    401: Unauthorized,
+    403: Forbidden,
+    413: PayloadTooLarge,
+}
+
+
+def _as_api_error(rejected: WebhookRejected) -> ApiError:
+    return _HTTP_ERRORS.get(rejected.http_status, BadRequest)(str(rejected))
 
 
 def _error_body(exc: ApiError) -> bytes:

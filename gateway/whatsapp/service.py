@@ -9,7 +9,7 @@ from nats.errors import Error as NatsError
 from gateway.errors import Unavailable
 from gateway.jetstream import AckedPublisher
 from gateway.metrics import EVENTS_PUBLISHED
-from gateway.whatsapp.events import InboundEvent
+from whatsapp_cloud.webhook import InboundEvent
 
 log = logging.getLogger(__name__)
 _PUBLISHED = {kind: EVENTS_PUBLISHED.labels(kind=kind) for kind in InboundEvent.KINDS}

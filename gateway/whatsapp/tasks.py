@@ -44,13 +44,13 @@ from gateway.metrics import CARD_READS, CARD_SECONDS, STATUS_UPDATES, record_mes
 from gateway.models import CardImage, InboundMessage, OutboundMessage
 from gateway.reader_pool import ReaderCrashed
 from gateway.whatsapp import outbound, replies
-from gateway.whatsapp.events import InboundEvent
 from gateway.whatsapp.phone_regions import fallback_regions
 from gateway.whatsapp.shared_contacts import fields_of_shared_contact
 from gateway.whatsapp.users import Sender, find_user, upsert_user
 from gateway.worker_context import WorkerContext
 from whatsapp_cloud.client import GraphClient
 from whatsapp_cloud.errors import GraphApiError, MediaError
+from whatsapp_cloud.webhook import InboundEvent
 
 log = logging.getLogger(__name__)
 SILENT_TYPES = frozenset({"reaction", "system", "request_welcome"})

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.models import User
-from gateway.whatsapp.events import InboundEvent
+from whatsapp_cloud.webhook import InboundEvent
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,28 @@ from hypothesis import given
 from sqlalchemy import func, select
 
 from gateway.db import make_engine, make_sessionmaker
-from gateway.errors import ApiError
 from gateway.models import InboundMessage, User
-from gateway.whatsapp.events import parse_body, split_envelope
 from graph_sandbox import webhooks as wh
 from tests.bad_input.support import examples, tally
 from tests.bad_input.test_webhook_parser import raw_bodies
+from whatsapp_cloud.errors import WebhookRejected
+from whatsapp_cloud.webhook import owned_events, parse_body
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 PHONE = "106540352242922"
+
+
+def verdict(pipeline: Any, raw: bytes) -> list[Any]:
+    """What the single-channel route must do with ``raw``: its events, or the rejection."""
+    settings = pipeline.settings
+    return owned_events(
+        parse_body(raw),
+        phone_number_id=settings.whatsapp_phone_id,
+        business_account_id=settings.whatsapp_business_account_id,
+    )
+
+
 HEAD = b'{"object":"whatsapp_business_account","entry":['
 
 
@@ -150,9 +162,9 @@ async def test_signed_bad_body_is_a_clear_4xx_and_publishes_nothing(
     )
     assert_clear_client_error(response)
     # The parser is the oracle: the HTTP answer is exactly its verdict.
-    with pytest.raises(ApiError) as refused:
-        split_envelope(parse_body(body))
-    assert response.status_code == refused.value.status_code
+    with pytest.raises(WebhookRejected) as refused:
+        verdict(pipeline, body)
+    assert response.status_code == refused.value.http_status
     assert await stream_count(pipeline.settings) == 0
     assert stored_rows(database_url) == 0
 
@@ -221,16 +233,16 @@ async def test_any_signed_bytes_get_the_parsers_verdict(pipeline: Any, quiet_gat
     def post(raw: bytes) -> None:
         tally("webhook over HTTP: any signed bytes")
         try:
-            expected: list[Any] | ApiError = split_envelope(parse_body(raw))
-        except ApiError as exc:
+            expected: list[Any] | WebhookRejected = verdict(pipeline, raw)
+        except WebhookRejected as exc:
             expected = exc
         response = http.post(
             pipeline.webhook,
             content=raw,
             headers={"X-Hub-Signature-256": wh.sign(raw, secret)},
         )
-        if isinstance(expected, ApiError):
-            assert_clear_client_error(response, expected.status_code)
+        if isinstance(expected, WebhookRejected):
+            assert_clear_client_error(response, expected.http_status)
         else:
             assert response.status_code == 200, response.text[:300]
             assert response.json()["events"] == len(expected)

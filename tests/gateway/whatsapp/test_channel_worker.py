@@ -1,7 +1,8 @@
 """The worker answers each message through the channel that received it: two registry
 channels, each with its own Graph API sandbox (own token, own phone number id), next to the
 single channel of the WHATSAPP_* settings; a token rotated in the registry is used by the
-next send; a number no channel serves is dead-lettered without stopping the worker."""
+next send; a number no channel serves is refused at the edge, and one already stored (or
+whose channel and number disagree) is dead-lettered without stopping the worker."""
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from tests.conftest import SANDBOX_PHONE_ID, SANDBOX_TOKEN
 from tests.gateway.channel_volume import SecretVolume, make_channel
 from tests.harness import ServerThread, WorkerTask, pipeline_settings, sandbox_messages, wait_for
 from whatsapp_cloud.registry import ChannelEntry
+from whatsapp_cloud.webhook import split_envelope
 
 RELOAD_S = 0.05
 
@@ -274,22 +276,51 @@ async def test_a_token_rotated_in_the_registry_is_used_by_the_next_send(stack) -
 
 async def test_a_number_no_channel_serves_is_dead_lettered(stack, database_url) -> None:
     stranger = "199999999999999"
-    # Signed correctly for the single-channel route, but for a number nobody serves here.
-    lost = await stack.post(
-        "",
-        stack.settings.whatsapp_app_secret.get_secret_value(),
-        "79000000009",
-        wh.text_message("79000000009", "/help"),
+    secret = stack.settings.whatsapp_app_secret.get_secret_value()
+    message = wh.text_message("79000000009", "/help")
+    # Signed correctly for the single-channel route, but for a number it does not serve:
+    # refused at the edge (one app secret signs for every number of the app).
+    payload = wh.envelope(
         stranger,
-        "102290129340398",
+        messages=[message],
+        contacts=[wh.contact("79000000009", "User")],
+        waba_id="102290129340398",
     )
+    body = wh.encode(payload)
+    refused = await stack.http.post(
+        f"{stack.gateway.url}/api/whatsapp/webhook",
+        content=body,
+        headers={"X-Hub-Signature-256": wh.sign(body, secret)},
+    )
+    assert refused.status_code == 403, refused.text
+    assert stranger in refused.json()["error"]["message"]
+    # Events already in the stream are routed by (channel, number): one for a number no
+    # channel serves, and one whose number is not the number of the channel it names.
+    lost = str(message["id"])
+    events = [
+        *split_envelope(payload),
+        *split_envelope(
+            wh.envelope(
+                PHONE_B,
+                messages=[wh.text_message("79000000009", "/help", msg_id="wamid.MISROUTED")],
+                waba_id=stack.a.business_account_id,
+            ),
+            channel_id=stack.a.id,
+        ),
+    ]
     nc = await nats.connect(stack.settings.nats_url)
     js = nc.jetstream()
     try:
+        for event in events:
+            await js.publish(
+                event.subject(stack.settings.subject_prefix),
+                event.to_json(),
+                headers={"Nats-Msg-Id": event.event_id},
+            )
 
         async def dead_lettered() -> Any:
             info = await js.stream_info(stack.settings.dlq_stream)
-            return info.state.messages == 1
+            return info.state.messages == 2
 
         await wait_for(dead_lettered, timeout=30)
         dead = await js.get_last_msg(
@@ -298,10 +329,15 @@ async def test_a_number_no_channel_serves_is_dead_lettered(stack, database_url) 
         assert dead.headers is not None
         assert stranger in dead.headers["Ibbase-Reason"]
         assert dead.headers["Ibbase-Deliveries"] == "1"  # final at once: no retries
+        misrouted = await js.get_last_msg(
+            stack.settings.dlq_stream, f"{stack.settings.dlq_subject_prefix}.{PHONE_B}.message"
+        )
+        assert misrouted.headers is not None
+        assert stack.a.id in misrouted.headers["Ibbase-Reason"]
     finally:
         await nc.close()
     assert count(database_url, InboundMessage, InboundMessage.message_id == lost) == 0
-    # The worker goes on serving the channels it knows.
+    assert count(database_url, InboundMessage, InboundMessage.message_id == "wamid.MISROUTED") == 0
     ok = await stack.send(stack.a, "79000000001", wh.text_message("79000000001", "/help"))
     await stack.reply(stack.sandbox_a.url, ok)
     for url in (stack.sandbox_a.url, stack.sandbox_b.url, stack.single_url):

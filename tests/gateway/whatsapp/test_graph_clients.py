@@ -1,5 +1,6 @@
-"""Which Graph client answers for which number: registry channels first, then the single
-channel of the settings; one client per channel and one connection pool per Graph origin."""
+"""Which Graph client answers for which event: the channel whose route received it, when
+the event's number is that channel's; one client per channel and one connection pool per
+Graph origin."""
 
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def channel(name: str, phone: str, url: str, token: str = "token-1"):
     )
 
 
-async def test_channels_are_chosen_by_phone_number_and_follow_the_registry(
+async def test_channels_are_chosen_by_route_and_number_and_follow_the_registry(
     tmp_path: Path,
 ) -> None:
     a = channel("a", "111000000000001", "https://graph.facebook.com/v25.0", "token-a-1")
@@ -40,10 +41,10 @@ async def test_channels_are_chosen_by_phone_number_and_follow_the_registry(
         registry=registry,
     )
     try:
-        client_a = graphs.for_phone(a.phone_number_id)
-        assert graphs.for_phone(a.phone_number_id) is client_a  # one client per channel
-        client_b = graphs.for_phone(b.phone_number_id)
-        client_c = graphs.for_phone(c.phone_number_id)
+        client_a = graphs.for_phone(a.phone_number_id, a.id)
+        assert graphs.for_phone(a.phone_number_id, a.id) is client_a  # one client per channel
+        client_b = graphs.for_phone(b.phone_number_id, b.id)
+        client_c = graphs.for_phone(c.phone_number_id, c.id)
         assert len({id(client_a), id(client_b), id(client_c), id(graphs.single)}) == 4
         assert client_a._http is client_b._http  # same Graph origin: one connection pool
         assert client_c._http is not client_a._http
@@ -52,6 +53,14 @@ async def test_channels_are_chosen_by_phone_number_and_follow_the_registry(
         assert graphs.for_phone("", a.id) is client_a  # …unless their route named a channel
         with pytest.raises(UnknownChannel, match="199999999999999"):
             graphs.for_phone("199999999999999")
+        # The single route never speaks for a registry channel's number, and a channel's
+        # route never for another channel's: the route and the number must agree.
+        with pytest.raises(UnknownChannel, match="single-channel"):
+            graphs.for_phone(a.phone_number_id)
+        with pytest.raises(UnknownChannel, match=b.phone_number_id):
+            graphs.for_phone(b.phone_number_id, a.id)
+        with pytest.raises(UnknownChannel):
+            graphs.for_phone(SINGLE_PHONE, a.id)
 
         # A rotated token is read at the next call; a new Graph version gets a new client.
         assert client_a._secret() == "token-a-1"
@@ -59,12 +68,12 @@ async def test_channels_are_chosen_by_phone_number_and_follow_the_registry(
         volume.write_channels(moved, b, c)
         registry.refresh()
         assert client_a._secret() == "token-a-2"
-        assert graphs.for_phone(a.phone_number_id) is not client_a
+        assert graphs.for_phone(a.phone_number_id, a.id) is not client_a
         # A channel removed from the registry: its number is no longer served.
         volume.write_channels(b, c)
         registry.refresh()
         with pytest.raises(UnknownChannel):
-            graphs.for_phone(a.phone_number_id)
+            graphs.for_phone(a.phone_number_id, a.id)
     finally:
         await graphs.aclose()
 

@@ -190,7 +190,7 @@ async def test_late_redelivery_yields_no_second_contact_or_reply(pipeline, worke
     await wait_for(lambda: db.done(msg["id"]))
     await post(pipeline, payload)  # Meta's retry inside the window: dropped by JetStream
     nc = await nats.connect(pipeline.settings.nats_url)
-    from gateway.whatsapp.events import split_envelope
+    from whatsapp_cloud.webhook import split_envelope
 
     (event,) = split_envelope(payload)
     await nc.jetstream().publish(

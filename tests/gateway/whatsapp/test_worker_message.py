@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.whatsapp.events import InboundEvent, split_envelope
 from gateway.whatsapp.tasks import Message
+from whatsapp_cloud.webhook import InboundEvent, split_envelope
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "whatsapp"
 MESSAGES = sorted(p.stem for p in DATA.glob("message_*.json"))

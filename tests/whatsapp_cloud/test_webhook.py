@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import BadRequest, Forbidden
-from gateway.whatsapp.events import InboundEvent, parse_body, require_owner, split_envelope
 from graph_sandbox import webhooks as wh
+from whatsapp_cloud.errors import MalformedDelivery, NotThisChannel
+from whatsapp_cloud.webhook import InboundEvent, parse_body, require_owner, split_envelope
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "whatsapp"
+DATA = Path(__file__).resolve().parents[1] / "data" / "whatsapp"
 CASES = sorted(p.stem for p in DATA.glob("*.json"))
 
 
@@ -66,7 +66,7 @@ def test_batched_post_two_entries_two_changes_each() -> None:
 
 @pytest.mark.parametrize("raw", [b"", b"not json", b"\xff\xfe", b"[1,2]", b'"text"', b"null"])
 def test_malformed_json_is_a_clear_400(raw: bytes) -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(MalformedDelivery):
         split_envelope(parse_body(raw))
 
 
@@ -97,7 +97,7 @@ def test_malformed_json_is_a_clear_400(raw: bytes) -> None:
     ],
 )
 def test_wrong_shapes_are_refused(body: dict) -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(MalformedDelivery):
         split_envelope(body)
 
 
@@ -123,7 +123,7 @@ def test_require_owner_checks_every_entry_and_every_named_number() -> None:
     foreign_waba = wh.merge(ok, wh.envelope(phone, waba_id="102290129340399"))
     for body, problem in ((foreign_number, "phone number id"), (foreign_waba, "business account")):
         split_envelope(body)
-        with pytest.raises(Forbidden, match=problem):
+        with pytest.raises(NotThisChannel, match=problem):
             require_owner(body, phone_number_id=phone, business_account_id=waba)
     no_metadata = {"object": "whatsapp_business_account", "entry": [{"id": waba, "changes": []}]}
     require_owner(no_metadata, phone_number_id=phone, business_account_id=waba)

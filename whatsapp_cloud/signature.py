@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from gateway.errors import Forbidden, Unauthorized
+from whatsapp_cloud.errors import BadSignature, MissingSignature
 
 
 def expected_signature(body: bytes, app_secret: str) -> str:
@@ -13,13 +13,13 @@ def expected_signature(body: bytes, app_secret: str) -> str:
 
 
 def verify_signature(body: bytes, header: str | None, app_secret: str) -> None:
-    """Raise ``Unauthorized`` when the header is missing, ``Forbidden`` when it is wrong."""
+    """Raise ``MissingSignature`` without the header, ``BadSignature`` when it is wrong."""
     if not header:
-        raise Unauthorized("missing X-Hub-Signature-256 header")
+        raise MissingSignature("missing X-Hub-Signature-256 header")
     if not app_secret:
-        raise Forbidden("webhook signatures cannot be checked: no app secret is configured")
+        raise BadSignature("webhook signatures cannot be checked: no app secret is configured")
     # compare_digest on equal-length ASCII bytes; a header of another shape simply mismatches.
     if not hmac.compare_digest(
         header.strip().lower().encode(), expected_signature(body, app_secret).encode()
     ):
-        raise Forbidden("X-Hub-Signature-256 does not match the request body")
+        raise BadSignature("X-Hub-Signature-256 does not match the request body")

@@ -3,14 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import Forbidden, Unauthorized
-from gateway.whatsapp.signature import expected_signature, verify_signature
+from whatsapp_cloud.errors import BadSignature, MissingSignature
+from whatsapp_cloud.signature import expected_signature, verify_signature
 
 # Known-answer vector from pywa's test suite (tests/test_server.py): a real payload Meta
 # delivered, its app secret (since reset) and the X-Hub-Signature-256 Meta sent with it.
 _VECTOR = json.loads(
     (
-        Path(__file__).resolve().parents[2] / "data" / "signatures" / "pywa_known_answer.json"
+        Path(__file__).resolve().parents[1] / "data" / "signatures" / "pywa_known_answer.json"
     ).read_text()
 )
 PYWA_SECRET: str = _VECTOR["app_secret"]
@@ -28,13 +28,13 @@ def test_reserialised_body_is_rejected() -> None:
 
     reserialised = json.dumps(json.loads(PYWA_BODY)).encode()  # same JSON, other bytes
     assert reserialised != PYWA_BODY
-    with pytest.raises(Forbidden):
+    with pytest.raises(BadSignature):
         verify_signature(reserialised, PYWA_SIGNATURE, PYWA_SECRET)
 
 
 @pytest.mark.parametrize("header", [None, ""])
 def test_missing_signature_is_unauthorized(header: str | None) -> None:
-    with pytest.raises(Unauthorized):
+    with pytest.raises(MissingSignature):
         verify_signature(PYWA_BODY, header, PYWA_SECRET)
 
 
@@ -49,10 +49,10 @@ def test_missing_signature_is_unauthorized(header: str | None) -> None:
     ],
 )
 def test_wrong_signature_is_forbidden(header: str) -> None:
-    with pytest.raises(Forbidden):
+    with pytest.raises(BadSignature):
         verify_signature(PYWA_BODY, header, PYWA_SECRET)
 
 
 def test_wrong_secret_is_forbidden() -> None:
-    with pytest.raises(Forbidden):
+    with pytest.raises(BadSignature):
         verify_signature(PYWA_BODY, PYWA_SIGNATURE, "another-secret")

@@ -1,8 +1,8 @@
 """Meta's webhook envelope split into the events we store, one per message, status and error.
 
 Every level of the envelope is an array and one POST may carry several entries and changes.
-The shape is checked strictly enough to refuse garbage (400, nothing published) and loosely
-enough that unknown message types and unknown fields pass through untouched.
+The shape is checked strictly enough to refuse garbage (``MalformedDelivery``: nothing is
+stored) and loosely enough that unknown message types and unknown fields pass through.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from gateway.errors import BadRequest, Forbidden, PayloadTooLarge
+from whatsapp_cloud.errors import DeliveryTooLarge, MalformedDelivery, NotThisChannel
 
 _SUBJECT_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 # Meta's envelopes nest about a dozen levels; anything far deeper is garbage, and deep
@@ -105,23 +105,23 @@ def _list_of_objects(value: Any, where: str) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise BadRequest(f"{where} must be an array of objects")
+        raise MalformedDelivery(f"{where} must be an array of objects")
     return value
 
 
 def _refuse_constant(name: str) -> Any:
-    raise BadRequest(f"the body is not valid JSON: {name} is not a JSON number")
+    raise MalformedDelivery(f"the body is not valid JSON: {name} is not a JSON number")
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise BadRequest(f"the body is not valid JSON: {text[:40]} is out of range")
+        raise MalformedDelivery(f"the body is not valid JSON: {text[:40]} is out of range")
     return value
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or ``BadRequest``: strict UTF-8 JSON (no NaN, no
+    """The body as a JSON object, or ``MalformedDelivery``: strict UTF-8 JSON (no NaN, no
     infinities, no lone surrogates), nested at most ``MAX_DEPTH`` levels.
 
     orjson reads the usual body; whatever it refuses, and integers it would round, go to the
@@ -135,7 +135,7 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     if body is None:
         body = _parse_exactly(raw)
     if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
+        raise MalformedDelivery("the body must be a JSON object")
     strings = _SURROGATE_ESCAPE.search(raw) is not None
     # Fewer brackets than MAX_DEPTH (brackets in strings count too) cannot nest too deep.
     if strings or raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
@@ -148,13 +148,13 @@ def _parse_exactly(raw: bytes) -> Any:
         text = raw.decode("utf-8").removeprefix("\ufeff")
         body = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except UnicodeDecodeError as exc:
-        raise BadRequest(f"the body is not UTF-8: {exc}") from None
+        raise MalformedDelivery(f"the body is not UTF-8: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        raise MalformedDelivery(f"the body is not valid JSON: {exc}") from None
     except RecursionError:
-        raise BadRequest(f"the body is nested deeper than {MAX_DEPTH} levels") from None
+        raise MalformedDelivery(f"the body is nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # an integer of more than 4300 digits
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        raise MalformedDelivery(f"the body is not valid JSON: {exc}") from None
     return body
 
 
@@ -170,13 +170,13 @@ def _check_tree(body: Any, *, strings: bool) -> None:
             items = ((None, v) for v in value)
         else:
             if strings and isinstance(value, str) and _LONE_SURROGATE.search(value):
-                raise BadRequest("the body holds a lone UTF-16 surrogate escape")
+                raise MalformedDelivery("the body holds a lone UTF-16 surrogate escape")
             continue
         if depth > MAX_DEPTH:
-            raise BadRequest(f"the body is nested deeper than {MAX_DEPTH} levels")
+            raise MalformedDelivery(f"the body is nested deeper than {MAX_DEPTH} levels")
         for key, item in items:
             if strings and key is not None and _LONE_SURROGATE.search(key):
-                raise BadRequest("the body holds a lone UTF-16 surrogate escape")
+                raise MalformedDelivery("the body holds a lone UTF-16 surrogate escape")
             if isinstance(item, dict | list) or strings:
                 stack.append((item, depth + 1))
 
@@ -184,9 +184,9 @@ def _check_tree(body: Any, *, strings: bool) -> None:
 def _id(value: Any, where: str, *, max_length: int = MAX_ID_LENGTH) -> str:
     """A non-empty id string that can be a NATS header value and a database key."""
     if not isinstance(value, str) or not value:
-        raise BadRequest(f"{where} must be a non-empty string")
+        raise MalformedDelivery(f"{where} must be a non-empty string")
     if len(value) > max_length or _CONTROL.search(value):
-        raise BadRequest(
+        raise MalformedDelivery(
             f"{where} must be at most {max_length} characters, without control characters"
         )
     return value
@@ -195,15 +195,15 @@ def _id(value: Any, where: str, *, max_length: int = MAX_ID_LENGTH) -> str:
 def split_envelope(
     body: dict[str, Any], *, now: float | None = None, channel_id: str = ""
 ) -> list[InboundEvent]:
-    """All events of one webhook POST, or ``BadRequest`` if the envelope has the wrong shape."""
+    """All events of one webhook POST; ``MalformedDelivery`` if the envelope is misshapen."""
     if body.get("object") != "whatsapp_business_account":
-        raise BadRequest('"object" must be "whatsapp_business_account"')
+        raise MalformedDelivery('"object" must be "whatsapp_business_account"')
     received = time.time() if now is None else now
     events: list[InboundEvent] = []
     budget = [MAX_REPEATED_CONTACTS_BYTES]  # bytes of repeated contacts left for this POST
     entries = _list_of_objects(body.get("entry"), "entry")
     if not entries:
-        raise BadRequest('"entry" must be a non-empty array')
+        raise MalformedDelivery('"entry" must be a non-empty array')
     for i, entry in enumerate(entries):
         waba_id = str(entry.get("id", ""))
         changes = _list_of_objects(entry.get("changes"), f"entry[{i}].changes")
@@ -212,7 +212,7 @@ def split_envelope(
             value = change.get("value")
             field = change.get("field")
             if not isinstance(field, str) or not isinstance(value, dict):
-                raise BadRequest(f'{where} needs a string "field" and an object "value"')
+                raise MalformedDelivery(f'{where} needs a string "field" and an object "value"')
             _id(field, f"{where}.field", max_length=64)  # part of the event id
             events.extend(
                 _events_of_change(value, field, waba_id, received, where, channel_id, budget)
@@ -221,16 +221,17 @@ def split_envelope(
 
 
 def require_owner(body: dict[str, Any], *, phone_number_id: str, business_account_id: str) -> None:
-    """``Forbidden`` unless every entry is for this WABA and every change that names a phone
-    number names this one. A valid signature only proves the app: channels of one Meta app
+    """``NotThisChannel`` unless every entry is for this WABA and every change that names a
+    phone number names this one. A valid signature only proves the app: channels of one Meta app
     share its secret, so the ids in the payload must match the channel it was posted to.
 
-    Call after :func:`split_envelope`, which has checked the shape.
+    An empty ``business_account_id`` checks the phone number only (ids of phone numbers are
+    unique across WABAs). Call after :func:`split_envelope`, which has checked the shape.
     """
     for i, entry in enumerate(body["entry"]):
         waba_id = str(entry.get("id", ""))
-        if waba_id != business_account_id:
-            raise Forbidden(
+        if business_account_id and waba_id != business_account_id:
+            raise NotThisChannel(
                 f"entry[{i}].id {waba_id!r} is not this channel's WhatsApp business account"
             )
         for j, change in enumerate(entry.get("changes") or []):
@@ -239,9 +240,24 @@ def require_owner(body: dict[str, Any], *, phone_number_id: str, business_accoun
                 continue
             phone = str(metadata["phone_number_id"])
             if phone != phone_number_id:
-                raise Forbidden(
+                raise NotThisChannel(
                     f"entry[{i}].changes[{j}] is for phone number id {phone!r}, not this channel's"
                 )
+
+
+def owned_events(
+    body: dict[str, Any],
+    *,
+    phone_number_id: str,
+    business_account_id: str,
+    channel_id: str = "",
+    now: float | None = None,
+) -> list[InboundEvent]:
+    """The events of a delivery posted to one channel's route: :func:`split_envelope`, then
+    :func:`require_owner` for that channel's phone number and WABA."""
+    events = split_envelope(body, now=now, channel_id=channel_id)
+    require_owner(body, phone_number_id=phone_number_id, business_account_id=business_account_id)
+    return events
 
 
 def _events_of_change(
@@ -257,7 +273,7 @@ def _events_of_change(
     metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
     phone_number_id = str(metadata.get("phone_number_id", ""))
     if len(phone_number_id) > MAX_PHONE_NUMBER_ID_LENGTH:
-        raise BadRequest(
+        raise MalformedDelivery(
             f"{where}.value.metadata.phone_number_id is longer than "
             f"{MAX_PHONE_NUMBER_ID_LENGTH} characters"
         )
@@ -284,7 +300,7 @@ def _events_of_change(
         msg_id = _id(msg.get("id"), f"{at}.id")
         for key in ("from", "from_user_id"):
             if msg.get(key) is not None and not isinstance(msg[key], str):
-                raise BadRequest(f"{at}.{key} must be a string")
+                raise MalformedDelivery(f"{at}.{key} must be a string")
         events.append(
             InboundEvent(
                 kind="message", event_id=f"msg:{msg_id}", data=msg, contacts=contacts, **common
@@ -293,7 +309,7 @@ def _events_of_change(
     if contacts and len(messages) > 1:
         repeated = len(json.dumps(contacts, ensure_ascii=False).encode()) * len(messages)
         if repeated > budget[0]:
-            raise PayloadTooLarge(
+            raise DeliveryTooLarge(
                 f"{where}: its contacts, repeated in each of its {len(messages)} messages, "
                 f"would make {repeated} bytes of events"
             )
@@ -302,7 +318,7 @@ def _events_of_change(
         at = f"{where}.value.statuses[{k}]"
         wamid, state = status.get("id"), status.get("status")
         if not isinstance(wamid, str) or not isinstance(state, str):
-            raise BadRequest(f'{at} needs string "id" and "status"')
+            raise MalformedDelivery(f'{at} needs string "id" and "status"')
         _id(wamid, f"{at}.id")
         _id(state, f"{at}.status", max_length=32)
         events.append(
