@@ -21,7 +21,6 @@ from ray.exceptions import RayActorError
 from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
 from ray.serve.handle import DeploymentHandle, DeploymentResponse, DeploymentResponseGenerator
 
-from ocr_cluster.pipeline import mark_qr_only, qr_complete
 from ocr_cluster.reader import CardReader, CardResult, ImageError
 
 log = logging.getLogger("ray.serve")
@@ -73,7 +72,6 @@ class IngressTunables(BaseModel):
     ocr_timeout_s: float = Field(default=60.0, gt=0)
     # A replica that dies mid-request is replaced; the read is retried this many times.
     replica_retries: int = Field(default=2, ge=0, le=5)
-    skip_ocr_when_qr_complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -180,16 +178,12 @@ class Ingress:
         data = await self._body(request)
         if isinstance(data, JSONResponse):
             return data
-        t = self.tunables
+        timeout = self.tunables.ocr_timeout_s
 
+        # The reader's one policy (QR and OCR on every card, the QR's fields first) runs in
+        # the OCR replica, which decodes the photo and scans its code once.
         async def work() -> CardResult | Refused:
-            if t.skip_ocr_when_qr_complete:
-                qr = await self._call(lambda: self.qr.read_qr.remote(data), t.qr_timeout_s)
-                if isinstance(qr, Refused):
-                    return qr
-                if qr_complete(qr):
-                    return mark_qr_only(qr)
-            return await self._call(lambda: self.ocr.read.remote(data, regions), t.ocr_timeout_s)
+            return await self._call(lambda: self.ocr.read.remote(data, regions), timeout)
 
         return await self._answer(work, "card reading")
 

@@ -30,7 +30,7 @@ def test_reads_through_the_cluster(ocr: RayCluster) -> None:
         assert result.contact.name == "Michael Miller" and result.found_anything()
         with pytest.raises(ImageError, match="image"):
             client.read(b"\x89PNG\r\n\x1a\nnot really", content_type="image/png")
-        assert client.read(QR_COMPLETE_CARD.read_bytes()).source["company"] == "qr"
+        assert client.read(QR_COMPLETE_CARD.read_bytes()).source["company"].startswith("qr")
     finally:
         client.close()
 
