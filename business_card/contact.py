@@ -9,6 +9,8 @@ CONTACT_FIELDS = (
     "name", "first_name", "last_name", "middle_name", "title", "company",
     "phones", "fax", "emails", "websites", "address", "qr", "lang",
 )  # fmt: skip
+LIST_FIELDS = ("phones", "emails", "websites")
+SCALAR_FIELDS = tuple(f for f in CONTACT_FIELDS if f not in LIST_FIELDS)
 
 
 # The longest value each text field may hold: what the CRM's columns store

@@ -33,9 +33,6 @@ class Extracted:
     confidence: dict[str, float] = field(default_factory=dict)
 
 
-LIST_FIELDS = ("phones", "emails", "websites")
-
-
 def extract_fields(lines: list[TextLine], *, fallback_regions: Sequence[str] = ()) -> Extracted:
     """``fallback_regions``: where numbers printed without a country code are from when the
     card does not tell (the sender's own country, the channel's)."""

@@ -13,21 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-log = logging.getLogger(__name__)
+from business_card.contact import CONTACT_FIELDS, LIST_FIELDS, SCALAR_FIELDS
 
-SCALAR_FIELDS = (
-    "name",
-    "first_name",
-    "last_name",
-    "middle_name",
-    "title",
-    "company",
-    "fax",
-    "address",
-    "qr",
-    "lang",
-)
-LIST_FIELDS = ("phones", "emails", "websites")
+log = logging.getLogger(__name__)
 
 
 def normalise_email(value: str) -> str:
@@ -114,6 +102,10 @@ class ContactFields(BaseModel):
                 value = None
             data[key] = value
         return cls.model_validate(data)
+
+
+if tuple(ContactFields.model_fields) != CONTACT_FIELDS:  # the API's schema is the reader's
+    raise RuntimeError("ContactFields must declare business_card.contact.CONTACT_FIELDS, in order")
 
 
 class ContactOut(ContactFields):

@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.contacts.schemas import SCALAR_FIELDS, ContactFields, unique
+from business_card.contact import SCALAR_FIELDS
+from gateway.contacts.schemas import ContactFields, unique
 from gateway.db import utcnow
 from gateway.models import CardImage, Contact, ContactEmail, ContactPhone
 

@@ -6,6 +6,10 @@ from __future__ import annotations
 from gateway.models import Contact
 
 CRLF = "\r\n"
+# Every field of business_card.contact.CONTACT_FIELDS is written, except these (a test
+# holds the two lists together): the QR code's raw payload is what the fields came from,
+# and vCard 3.0 has no language property.
+NOT_EXPORTED = frozenset({"qr", "lang"})
 MAX_LINE_OCTETS = 75  # RFC 2426 §2.6: lines SHOULD NOT be longer than 75 octets
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from gateway.contacts.vcard import escape, fold, to_vcard
+from business_card.contact import CONTACT_FIELDS, LIST_FIELDS
+from gateway.contacts.vcard import NOT_EXPORTED, escape, fold, to_vcard
 from gateway.models import Contact, ContactEmail, ContactPhone
 
 
@@ -79,6 +80,20 @@ def test_full_card_round_trips_russian_text() -> None:
     assert _values(card, "URL") == ["https://romashka.example.ru"]
     adr = _split_unescaped(_values(card, "ADR;TYPE=WORK")[0], ";")
     assert adr == ["", "", "г. Москва, ул. Ленина, д. 1\nофис 5", "", "", "", ""]
+
+
+def test_every_contact_field_is_written_or_named_as_left_out() -> None:
+    """A field added to the contact schema fails here until the vCard writes it."""
+    values = {
+        f: ([f"+7495000000{i}"] if f == "phones" else [f"{f}{i}@x.example"] if f == "emails"
+            else [f"{f}{i}.example"] if f == "websites" else f"+7495111111{i}" if f == "fax"
+            else f"value-of-{f}-{i}")
+        for i, f in enumerate(CONTACT_FIELDS)
+    }  # fmt: skip
+    card = to_vcard(_contact(**values)).replace("\r\n ", "")
+    for field, value in values.items():
+        shown = all(v in card for v in value) if field in LIST_FIELDS else str(value) in card
+        assert shown != (field in NOT_EXPORTED), field
 
 
 def test_escaping() -> None:
