@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from whatsapp_cloud.registry import ChannelEntry
+from whatsapp_cloud.registry import ChannelEntry, channel_id
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,26 @@ class _Snapshot:
     by_phone: Mapping[str, ChannelEntry]
 
 
+@dataclass(frozen=True, order=True)
+class _Conflict:
+    """An entry skipped because an older claim on its phone number won."""
+
+    file: str
+    channel: str
+    owner: str
+    phone_number_id: str
+
+
 class ChannelRegistry:
     """The channels of one registry directory, re-read when the directory changes.
 
     Works with the kubelet's layout (``{key} -> ..data/{key}``, ``..data -> ..2026_…``,
     swapped atomically) and with plain files. Invalid files are logged by name with what is
-    wrong (never their content) and skipped. Lookups are lock-free: a reload builds a new
-    snapshot and swaps one reference, so a reader sees either the old or the new mapping.
+    wrong (never their content) and skipped. When two entries claim one phone number, the
+    older claim (``ChannelEntry.claim``) is served and the other entry is skipped, its
+    webhook route included; the conflict is logged once. Lookups are lock-free: a reload
+    builds a new snapshot and swaps one reference, so a reader sees either the old or the
+    new mapping.
     """
 
     def __init__(
@@ -60,6 +73,7 @@ class ChannelRegistry:
         self._snapshot = _Snapshot({}, {})
         self._fingerprint: Fingerprint | None = None
         self._missing_reported = False
+        self._conflicts: set[_Conflict] = set()  # reported, so each is logged once
         self.loaded_at: float | None = None  # Unix time of the last (re)load
         self.invalid: tuple[str, ...] = ()  # files skipped at the last (re)load
 
@@ -100,9 +114,10 @@ class ChannelRegistry:
             self._missing_reported = False
             if before == self._fingerprint:
                 return False
-            snapshot, invalid = self._read(before)
+            snapshot, invalid, conflicts = self._read(before)
             # A swap in the middle of the read may have mixed old and new files: read again.
             if self._fingerprint_now() == before:
+                self._report(conflicts)
                 self._swap(snapshot, invalid, before)
                 return True
         log.warning("channel registry %s kept changing while read; retrying later", self.directory)
@@ -148,9 +163,8 @@ class ChannelRegistry:
             return None
         return data, tuple(sorted(files))
 
-    def _read(self, fingerprint: Fingerprint) -> tuple[_Snapshot, list[str]]:
-        by_id: dict[str, ChannelEntry] = {}
-        by_phone: dict[str, ChannelEntry] = {}
+    def _read(self, fingerprint: Fingerprint) -> tuple[_Snapshot, list[str], list[_Conflict]]:
+        entries: list[tuple[str, ChannelEntry]] = []
         invalid: list[str] = []
         for name, *_ in fingerprint[1]:
             try:
@@ -167,14 +181,40 @@ class ChannelRegistry:
                 )
                 invalid.append(name)
                 continue
-            problem = _conflict(entry, by_id, by_phone)
+            problem = _problem(name, entry)
             if problem:
                 log.error("channel registry: %s skipped: %s", name, problem)
                 invalid.append(name)
                 continue
+            entries.append((name, entry))
+        # One number, one owner: the oldest claim, never the file that happens to sort first.
+        by_id: dict[str, ChannelEntry] = {}
+        by_phone: dict[str, ChannelEntry] = {}
+        conflicts: list[_Conflict] = []
+        for name, entry in sorted(entries, key=lambda item: item[1].claim):
+            owner = by_phone.get(entry.phone_number_id)
+            if owner is not None:
+                conflicts.append(_Conflict(name, entry.id, owner.id, entry.phone_number_id))
+                invalid.append(name)
+                continue
             by_id[entry.id] = entry
             by_phone[entry.phone_number_id] = entry
-        return _Snapshot(by_id, by_phone), invalid
+        return _Snapshot(by_id, by_phone), invalid, conflicts
+
+    def _report(self, conflicts: list[_Conflict]) -> None:
+        """Log each conflict once, while it lasts (not at every reload of the directory):
+        which entry lost which number to which channel, never a secret."""
+        current = set(conflicts)
+        for conflict in sorted(current - self._conflicts):
+            log.error(
+                "channel registry: %s skipped: phone_number_id %s is claimed by channel %s "
+                "too, whose claim is older; channel %s is not served",
+                conflict.file,
+                conflict.phone_number_id,
+                conflict.owner,
+                conflict.channel,
+            )
+        self._conflicts = current
 
     def _swap(self, snapshot: _Snapshot, invalid: list[str], fingerprint: Fingerprint) -> None:
         previous = set(self._snapshot.by_id)
@@ -206,16 +246,15 @@ def _why(exc: ValidationError) -> str:
     )
 
 
-def _conflict(
-    entry: ChannelEntry, by_id: Mapping[str, ChannelEntry], by_phone: Mapping[str, ChannelEntry]
-) -> str | None:
+def _problem(name: str, entry: ChannelEntry) -> str | None:
+    if entry.id != channel_id(entry.namespace, entry.name):
+        return f"id {entry.id} is not namespace.name ({entry.namespace}.{entry.name})"
+    if name != entry.key:
+        # The operator names each file after its channel: a file under another name could
+        # stand in for that channel.
+        return f"a file of channel {entry.id} must be named {entry.key}"
     if not GRAPH_URL_RE.match(entry.graph_api_url):
         return "graph_api_url must be an http(s) URL ending with a pinned version (/v25.0)"
-    if entry.id in by_id:
-        return f"channel id {entry.id} is already defined by another file"
-    if entry.phone_number_id in by_phone:
-        other = by_phone[entry.phone_number_id].id
-        return f"phone_number_id {entry.phone_number_id} is already served by channel {other}"
     return None
 
 

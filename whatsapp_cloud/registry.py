@@ -5,13 +5,19 @@ gateway and worker, which read them (``gateway.channels.ChannelRegistry``).
 An entry's ``verify_tokens`` list holds the current token first; during a rotation the
 previous one follows it, so Meta's verification requests succeed with either until the
 operator has re-registered the webhook and drops the old one.
+
+An entry's ``created`` is when its channel claimed the phone number (the resource's
+``creationTimestamp``). One number has one owner: when two entries claim it, the older claim
+wins (:func:`claim_rank`), whatever the files are called. Entries written before the field
+existed have none and rank after every entry that has one.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, field_serializer
 
 CHANNEL_ID_RE = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?")
 WEBHOOK_PREFIX = "/api/whatsapp/webhook"
@@ -25,6 +31,17 @@ def channel_id(namespace: str, name: str) -> str:
 
 def webhook_path(cid: str) -> str:
     return f"{WEBHOOK_PREFIX}/{cid}"
+
+
+# Sorts after every real claim time: a claim without one never beats a claim with one.
+_UNKNOWN_CLAIM = datetime.max.replace(tzinfo=UTC)
+
+
+def claim_rank(created: datetime | None, namespace: str, name: str) -> tuple[datetime, str, str]:
+    """The order in which claims on one phone number are honoured, first wins: the older
+    claim, then (same second) the namespace and the name. The operator ranks resources and
+    the gateway ranks registry entries by this one rule, so they agree on the owner."""
+    return (created or _UNKNOWN_CLAIM, namespace, name)
 
 
 class ChannelEntry(BaseModel):
@@ -45,6 +62,8 @@ class ChannelEntry(BaseModel):
     verify_tokens: list[SecretStr] = Field(min_length=1)
     app_secret: SecretStr
     access_token: SecretStr
+    # When the channel claimed the number (its creationTimestamp); None in older entries.
+    created: AwareDatetime | None = None
 
     @field_serializer("verify_tokens", when_used="json")
     def _reveal_tokens(self, tokens: list[SecretStr]) -> list[str]:
@@ -55,10 +74,16 @@ class ChannelEntry(BaseModel):
         return secret.get_secret_value()
 
     def dump_json(self) -> str:
-        """The file content the operator writes (secrets in clear: it goes into a Secret)."""
-        return self.model_dump_json()
+        """The file content the operator writes (secrets in clear: it goes into a Secret).
+        A missing claim time is left out, as older operators wrote it."""
+        return self.model_dump_json(exclude_none=True)
 
     @property
     def key(self) -> str:
         """The entry's file name in the registry Secret."""
         return f"{self.id}.json"
+
+    @property
+    def claim(self) -> tuple[datetime, str, str]:
+        """This entry's rank among entries claiming the same phone number (lower wins)."""
+        return claim_rank(self.created, self.namespace, self.name)

@@ -19,7 +19,8 @@ retries and see their spacing (no retry storm).
 Endpoints: ``messages``, ``media`` (GET/DELETE of a media id), ``media_upload``,
 ``media_download``, ``debug_token``, ``oauth_access_token``, ``subscribed_apps``,
 ``phone_number`` (GET/POST of a phone number node, webhook_configuration included),
-``app_subscriptions`` (``/{app-id}/subscriptions``), ``any``.
+``phone_numbers`` (a WABA's list of phone numbers), ``app_subscriptions``
+(``/{app-id}/subscriptions``), ``any``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ Endpoint = Literal[
     "oauth_access_token",
     "subscribed_apps",
     "phone_number",
+    "phone_numbers",
     "app_subscriptions",
     "any",
 ]

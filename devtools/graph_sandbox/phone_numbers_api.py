@@ -1,4 +1,5 @@
-"""The phone number node: ``GET /{version}/{id}`` (fields) and ``POST`` (webhook override).
+"""The phone number node: ``GET /{version}/{id}`` (fields) and ``POST`` (webhook override);
+and the WABA's ``GET /{version}/{waba-id}/phone_numbers`` edge that lists them.
 
 ``GET /{version}/{id}`` is one route for every node the sandbox knows: a phone number id
 gets the phone number's fields, anything else is looked up as media (Meta's URL shape is the
@@ -8,16 +9,22 @@ A phone-number override (``webhook_configuration.override_callback_uri``) belong
 token's app, which must already be subscribed to the number's WABA: Meta refuses it with
 #100 otherwise, so an operator must subscribe first and override second. An empty URL
 removes the override.
+
+``/{waba-id}/phone_numbers`` lists the WABA's numbers with their default fields (``fields``
+picks others), in pages (``limit``, default 25; ``after``/``before`` cursors, a ``next``
+link while more follow), to a token that may manage the WABA: #200 otherwise, 100/33 for a
+WABA that does not exist. Meta sorts by onboarding time, newest first; the sandbox by id.
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from graph_sandbox import media_api
-from graph_sandbox.access import may_read_phone, phone_for_management
+from graph_sandbox.access import may_read_phone, phone_for_management, waba_for_management
 from graph_sandbox.accounts import Token, Waba
 from graph_sandbox.callback_verification import MAX_OVERRIDE_LEN, callback_params, verify
 from graph_sandbox.errors import GraphError, invalid_parameter, unknown_object
@@ -26,6 +33,17 @@ from graph_sandbox.state import Authorized, PrincipalDep, Sandbox, SandboxDep, V
 from graph_sandbox.subscriptions import WABA_OBJECT
 
 router = APIRouter(dependencies=[Versioned, Authorized])
+
+# The fields of a number in the WABA's phone_numbers edge when none are asked for.
+LIST_FIELDS = (
+    "verified_name",
+    "code_verification_status",
+    "display_phone_number",
+    "quality_rating",
+    "id",
+)
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
 
 DEFAULT_FIELDS = (
     "verified_name",
@@ -90,6 +108,62 @@ def _phone_fields(
             )
     node["id"] = phone_number_id
     return node
+
+
+def _cursor(index: int) -> str:
+    # Opaque to clients, as Meta's cursors are.
+    return base64.urlsafe_b64encode(f"phone:{index}".encode()).decode().rstrip("=")
+
+
+def _position(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, index = text.partition(":")
+        if kind == "phone" and index.isdigit():
+            return int(index)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise invalid_parameter(f"Invalid cursor: {cursor[:64]}")
+
+
+def _page_size(raw: str | None) -> int:
+    if raw is None:
+        return PAGE_SIZE
+    if not raw.isdigit() or int(raw) < 1:
+        raise invalid_parameter("Param limit must be a positive integer.")
+    return min(int(raw), MAX_PAGE_SIZE)
+
+
+@router.get("/{version}/{waba_id}/phone_numbers")
+async def list_phone_numbers(
+    waba_id: str, request: Request, sandbox: SandboxDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """The WABA's phone numbers, a page at a time."""
+    await sandbox.faults.trigger("phone_numbers", method="GET", object_id=waba_id)
+    token = waba_for_management(sandbox, principal, waba_id, "get")
+    query = request.query_params
+    requested = query.get("fields")
+    fields = [f.strip() for f in requested.split(",") if f.strip()] if requested else []
+    size = _page_size(query.get("limit"))
+    phones = sorted(sandbox.accounts.wabas[waba_id].phone_number_ids)
+    start = 0
+    if query.get("after"):
+        start = _position(query["after"]) + 1
+    elif query.get("before"):
+        start = max(0, _position(query["before"]) - size)
+    page = phones[start : start + size]
+    body: dict[str, Any] = {
+        "data": [_phone_fields(sandbox, p, token, fields or list(LIST_FIELDS)) for p in page]
+    }
+    if page:
+        body["paging"] = {
+            "cursors": {"before": _cursor(start), "after": _cursor(start + len(page) - 1)}
+        }
+        if start + len(page) < len(phones):
+            after = _cursor(start + len(page) - 1)
+            base = str(request.url.remove_query_params(["after", "before", "access_token"]))
+            body["paging"]["next"] = f"{base}{'&' if '?' in base else '?'}after={after}"
+    return body
 
 
 @router.get("/{version}/{object_id}")

@@ -86,6 +86,20 @@ class RegistrationStatus(_Status):
     blocked_on: str | None = Field(default=None, alias="blockedOn")
 
 
+class OwnershipStatus(_Status):
+    """``status.ownership``: Meta confirmed that the channel's credentials may act for its
+    phone number and WABA. ``verifiedFor`` is ``{generation}:{credentials version}``: a
+    change of either needs a new check before the channel may route the number;
+    ``phoneNumberId`` is the number confirmed, which other channels' claims are weighed
+    against while that check is pending."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    verified_for: str | None = Field(default=None, alias="verifiedFor")
+    verified_at: str | None = Field(default=None, alias="verifiedAt")
+    phone_number_id: str | None = Field(default=None, alias="phoneNumberId")
+
+
 class ChannelStatus(_Status):
     """The channel's status: as stored (``Channel.status``), or as one pass writes it.
 
@@ -100,6 +114,7 @@ class ChannelStatus(_Status):
     token_expires_at: str | None = Field(default=None, alias="tokenExpiresAt")
     token_credentials_version: str | None = Field(default=None, alias="tokenCredentialsVersion")
     registration: RegistrationStatus | None = None
+    ownership: OwnershipStatus | None = None
     conditions: list[dict[str, Any]] | None = None
     observed_generation: int | None = Field(default=None, alias="observedGeneration")
     webhook_url: str | None = Field(default=None, alias="webhookUrl")
@@ -121,6 +136,8 @@ class Channel:
     spec: ChannelSpec
     status: ChannelStatus
     deleting: bool
+    # metadata.creationTimestamp: when the channel claimed its phone number.
+    created: str | None = None
 
     @classmethod
     def from_object(cls, obj: dict[str, Any]) -> Channel:
@@ -133,6 +150,7 @@ class Channel:
             spec=ChannelSpec.model_validate(obj.get("spec", {})),
             status=ChannelStatus.model_validate(obj.get("status") or {}),
             deleting=bool(meta.get("deletionTimestamp")),
+            created=meta.get("creationTimestamp"),
         )
 
     @property

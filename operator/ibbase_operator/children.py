@@ -103,6 +103,8 @@ def build_registry_entry(
             "verify_tokens": [t for t in verify_tokens if t],
             "app_secret": creds.app_secret,
             "access_token": creds.access_token,
+            # The claim on the number: the gateway serves the older of two claims.
+            "created": ch.created,
         }
     )
 
@@ -192,6 +194,8 @@ class Children:
                 return  # unchanged: don't make every pod's kubelet rewrite the files
             await self.kube.merge_patch("v1", "secrets", ns, name, {"data": data})
             return
+        if all(v is None for v in data.values()):
+            return  # nothing to remove from a registry that does not exist
         await self.kube.apply("v1", "secrets", ns, build_registry_secret(ns, name, data))
 
     async def ingress(self, p: Pass) -> bool:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 SECRETS_READY = "SecretsReady"
+PHONE_NUMBER_OWNED = "PhoneNumberOwned"
 INGRESS_READY = "IngressReady"
 CERTIFICATE_READY = "CertificateReady"
 WEBHOOK_VERIFIED = "WebhookVerified"
@@ -18,6 +19,7 @@ READY = "Ready"
 
 ORDER = [
     SECRETS_READY,
+    PHONE_NUMBER_OWNED,
     INGRESS_READY,
     CERTIFICATE_READY,
     WEBHOOK_VERIFIED,

@@ -1,6 +1,7 @@
-"""Meta's Graph API as the operator uses it: token checks and refreshes, webhook
-subscriptions and callback overrides. Every call is versioned; no token is ever put into an
-error message or a log line.
+"""Meta's Graph API as the operator uses it: token checks and refreshes, which numbers a
+WABA holds, webhook subscriptions and callback overrides. Every call is versioned; calls
+with the channel's own token carry ``appsecret_proof``; no token is ever put into an error
+message or a log line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,20 @@ import httpx
 
 from whatsapp_cloud.errors import GraphApiError, from_response
 
+MANAGEMENT = "whatsapp_business_management"
+MESSAGING = "whatsapp_business_messaging"
+# A WABA has a few numbers; more pages than this is not a WABA Meta would serve.
+MAX_PAGES = 50
+
+
+@dataclass(frozen=True)
+class GranularScope:
+    """One of debug_token's ``granular_scopes``: a permission and the objects it was granted
+    on. No ``target_ids`` (None): not limited to listed objects."""
+
+    scope: str
+    target_ids: frozenset[str] | None
+
 
 @dataclass(frozen=True)
 class TokenInfo:
@@ -21,10 +36,33 @@ class TokenInfo:
     expires_at: int  # unix seconds; 0 = never expires
     error: str | None = None
     error_subcode: int | None = None
+    app_id: str | None = None
+    granular_scopes: tuple[GranularScope, ...] = ()
 
     @property
     def expired(self) -> bool:
         return self.error_subcode == 463
+
+    def acts_for(self, scope: str, target_id: str) -> bool:
+        """Whether the token holds ``scope`` on ``target_id`` (a WABA id)."""
+        return any(
+            g.scope == scope and (g.target_ids is None or target_id in g.target_ids)
+            for g in self.granular_scopes
+        )
+
+
+def _granular(raw: Any) -> tuple[GranularScope, ...]:
+    scopes: list[GranularScope] = []
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("scope"), str):
+            continue
+        targets = item.get("target_ids")
+        if targets is None:
+            scopes.append(GranularScope(item["scope"], None))
+        else:  # anything but a list of ids grants nothing
+            ids = targets if isinstance(targets, list) else []
+            scopes.append(GranularScope(item["scope"], frozenset(str(t) for t in ids)))
+    return tuple(scopes)
 
 
 def appsecret_proof(app_secret: str, access_token: str) -> str:
@@ -32,8 +70,16 @@ def appsecret_proof(app_secret: str, access_token: str) -> str:
 
 
 class MetaAdmin:
-    def __init__(self, graph_url: str, *, timeout_s: float = 15.0) -> None:
-        self._http = httpx.AsyncClient(base_url=graph_url.rstrip("/"), timeout=timeout_s)
+    def __init__(
+        self,
+        graph_url: str,
+        *,
+        timeout_s: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=graph_url.rstrip("/"), timeout=timeout_s, transport=transport
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -87,6 +133,8 @@ class MetaAdmin:
             expires_at=int(data.get("expires_at") or 0),
             error=error.get("message"),
             error_subcode=error.get("subcode") or error.get("error_subcode"),
+            app_id=str(data["app_id"]) if data.get("app_id") is not None else None,
+            granular_scopes=_granular(data.get("granular_scopes")),
         )
 
     async def exchange_token(
@@ -105,6 +153,31 @@ class MetaAdmin:
             },
         )
         return str(body["access_token"]), int(body.get("expires_in") or 0)
+
+    # Phone numbers ----------------------------------------------------------------------
+
+    async def waba_phone_numbers(
+        self, version: str, waba_id: str, token: str, app_secret: str
+    ) -> set[str]:
+        """The ids of the phone numbers Meta lists in the WABA, every page, asked with the
+        channel's own token."""
+        found: set[str] = set()
+        params: dict[str, Any] = {"fields": "id", "limit": 100}
+        for _ in range(MAX_PAGES):
+            body = await self._call(
+                "GET",
+                f"/{version}/{waba_id}/phone_numbers",
+                token,
+                app_secret=app_secret,
+                params=params,
+            )
+            found |= {str(n["id"]) for n in body.get("data", []) if n.get("id") is not None}
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                break
+            params = {**params, "after": after}
+        return found
 
     # Webhooks ---------------------------------------------------------------------------
 

@@ -1,9 +1,12 @@
 """The level-based reconciler: read the channel, bring the world in line, write the status.
 
 One pass runs the steps in the pipeline's order — credentials and tokens
-(:mod:`~ibbase_operator.tokens`), the children (:mod:`~ibbase_operator.children`), the
-webhook at Meta (:mod:`~ibbase_operator.registration`) — and stops at the first that cannot
-go on yet (credentials missing, certificate not issued, webhook not answering): the
+(:mod:`~ibbase_operator.tokens`), ownership of the phone number
+(:mod:`~ibbase_operator.ownership`: nothing routes a number before Meta confirms the
+credentials may act for it and no older channel claims it), the children
+(:mod:`~ibbase_operator.children`), the webhook at Meta
+(:mod:`~ibbase_operator.registration`) — and stops at the first that cannot go on yet
+(credentials missing, not the owner, certificate not issued, webhook not answering): the
 conditions say which, and the returned :class:`Outcome` says when to look again. The status
 and the events are written once, at the end (:mod:`~ibbase_operator.status`). kopf's
 handlers and timer only call :meth:`Reconciler.reconcile` and :meth:`Reconciler.cleanup`; a
@@ -23,6 +26,7 @@ from ibbase_operator.channel import Channel
 from ibbase_operator.children import Children, new_verify_token
 from ibbase_operator.kube import KubeClient
 from ibbase_operator.meta import MetaAdmin
+from ibbase_operator.ownership import Ownership
 from ibbase_operator.registration import Probe, Registration
 from ibbase_operator.settings import OperatorSettings
 from ibbase_operator.status import Outcome, Pass, StatusWriter, Stop, iso
@@ -45,6 +49,7 @@ class Reconciler:
         self.settings = settings
         self.writer = StatusWriter(kube, clock)
         self.tokens = Tokens(kube, meta, clock)
+        self.ownership = Ownership(kube, meta, settings, clock)
         self.children = Children(kube, settings, clock)
         self.registration = Registration(
             kube, Registrar(meta), settings, self.writer, probe=probe, clock=clock
@@ -82,6 +87,13 @@ class Reconciler:
             f"credentials from Secret {ch.spec.credentials.name}",
         )
         creds = await self.tokens.check(p, creds)
+        try:
+            await self.ownership.require(p, creds)
+        except Stop:
+            # Not (or no longer) the one to route this number: the gateway must not serve
+            # it, nor answer its users, through this channel.
+            await children.remove_registry_entry(ch)
+            raise
         await children.put_registry_entry(ch, creds, [current, previous])
         ingress_ready = await children.ingress(p)
         await children.certificate(p)

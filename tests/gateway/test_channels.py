@@ -2,6 +2,7 @@
 from plain files: lookups, atomic reloads, invalid files skipped without leaking secrets."""
 
 import asyncio
+import json
 import logging
 import os
 import time
@@ -16,6 +17,7 @@ from gateway.metrics import channel_registry_loaded
 from gateway.settings import Settings
 from tests.gateway.channel_volume import CHANNEL_A, CHANNEL_B, SecretVolume, make_channel
 from tests.harness import wait_for
+from whatsapp_cloud.registry import ChannelEntry
 
 A, B = CHANNEL_A, CHANNEL_B
 
@@ -133,6 +135,114 @@ def test_invalid_files_are_skipped_and_never_leak_secrets(
     assert REGISTRY.get_sample_value("whatsapp_channel_registry_invalid_files") == 5
     reloaded = REGISTRY.get_sample_value("whatsapp_channel_registry_last_reload_timestamp_seconds")
     assert reloaded is not None and abs(reloaded - time.time()) < 60
+
+
+def claimed(entry: ChannelEntry, created: str | None) -> ChannelEntry:
+    """``entry`` with its claim time, as the operator writes it (validated like a file)."""
+    return ChannelEntry.model_validate_json(
+        json.dumps({**json.loads(entry.dump_json()), "created": created})
+    )
+
+
+def shop(namespace: str, created: str | None, secret: str) -> ChannelEntry:
+    """A channel called ``shop`` on one shared phone number, in ``namespace``."""
+    entry = make_channel(
+        "shop",
+        namespace=namespace,
+        phone_number_id="111000000000007",
+        business_account_id="211000000000007",
+        app_secret=f"app-secret-{secret}",
+        access_token=f"access-{secret}",
+        verify_tokens=(f"verify-{secret}",),
+    )
+    return claimed(entry, created)
+
+
+def test_the_older_claim_on_a_number_wins_whatever_the_files_are_called(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Security issue 15, finding 1: ``aaa.shop.json`` sorts before ``zzz.shop.json``, yet
+    the channel that claimed the number first keeps it; the newer entry is not served at
+    all (no route, no replies), and the conflict is logged once, without secrets."""
+    victim = shop("zzz", "2025-01-01T00:00:00Z", "victim")
+    attacker = shop("aaa", "2025-06-01T12:00:00Z", "attacker")
+    volume = SecretVolume(tmp_path / "registry")
+    volume.write_channels(attacker, victim)
+    registry = ChannelRegistry(volume.directory, on_reload=channel_registry_loaded)
+    with caplog.at_level(logging.ERROR, logger="gateway.channels"):
+        registry.refresh()
+        assert registry.by_phone(victim.phone_number_id) == victim
+        assert registry.get(victim.id) == victim
+        assert registry.get(attacker.id) is None  # its webhook route answers 404
+        assert registry.invalid == (attacker.key,)
+        conflict = [r.getMessage() for r in caplog.records if attacker.key in r.getMessage()]
+        assert len(conflict) == 1
+        assert victim.id in conflict[0] and victim.phone_number_id in conflict[0]
+        # Reloads while the conflict lasts (a token rotated elsewhere) do not repeat it.
+        volume.write_channels(attacker, victim, A)
+        assert registry.refresh() is True and registry.count == 2
+        volume.write_channels(attacker, victim, B)
+        assert registry.refresh() is True
+    assert sum(attacker.key in r.getMessage() for r in caplog.records) == 1
+    for secret in ("app-secret-", "access-", "verify-"):
+        assert secret not in caplog.text
+
+    # Once the older claim is gone, the newer one is served.
+    volume.write_channels(attacker)
+    assert registry.refresh() is True
+    assert registry.by_phone(attacker.phone_number_id) == attacker
+    assert registry.get(attacker.id) == attacker and registry.invalid == ()
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "winner"),
+    [
+        # The same second: namespace, then name.
+        (("zzz", "2025-01-01T00:00:00Z"), ("aaa", "2025-01-01T00:00:00Z"), "aaa"),
+        # An entry written before claim times existed loses to one that has one…
+        (("aaa", None), ("zzz", "2025-01-01T00:00:00Z"), "zzz"),
+        # …and two of those are ordered by namespace, as before.
+        (("zzz", None), ("aaa", None), "aaa"),
+        # Time zones are times: 01:00+02:00 is before 00:00Z.
+        (("zzz", "2025-01-01T01:00:00+02:00"), ("aaa", "2025-01-01T00:00:00Z"), "zzz"),
+    ],
+)
+def test_claims_are_ranked_by_time_then_namespace(
+    tmp_path: Path,
+    first: tuple[str, str | None],
+    second: tuple[str, str | None],
+    winner: str,
+) -> None:
+    entries = [shop(ns, created, ns) for ns, created in (first, second)]
+    volume = SecretVolume(tmp_path / "registry")
+    volume.write_channels(*entries)
+    registry = ChannelRegistry(volume.directory)
+    registry.refresh()
+    served = registry.by_phone("111000000000007")
+    assert served is not None and served.namespace == winner
+    assert [c.namespace for c in registry.channels] == [winner]
+
+
+def test_an_entry_under_another_channels_name_is_refused(tmp_path: Path) -> None:
+    volume = SecretVolume(tmp_path / "registry")
+    impostor = A.model_copy(update={"phone_number_id": "111000000000009"}).dump_json()
+    mismatched = json.loads(B.dump_json())
+    mismatched["id"] = "aaa.sales-b"  # not its namespace.name
+    volume.write_channels(
+        extra={"aaa.sales-a.json": impostor, "aaa.sales-b.json": json.dumps(mismatched)}
+    )
+    registry = ChannelRegistry(volume.directory)
+    registry.refresh()
+    assert registry.count == 0
+    assert sorted(registry.invalid) == ["aaa.sales-a.json", "aaa.sales-b.json"]
+
+
+def test_the_claim_time_round_trips_and_old_entries_still_read() -> None:
+    entry = claimed(A, "2025-01-02T03:04:05Z")
+    assert json.loads(entry.dump_json())["created"] == "2025-01-02T03:04:05Z"
+    assert ChannelEntry.model_validate_json(entry.dump_json()) == entry
+    assert "created" not in json.loads(A.dump_json())  # as older operators wrote it
+    assert ChannelEntry.model_validate_json(A.dump_json()).created is None
 
 
 def test_a_missing_directory_keeps_the_last_mapping(tmp_path: Path) -> None:

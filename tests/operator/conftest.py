@@ -146,23 +146,32 @@ class World:
         token = accounts.add_token(app_id=APP_ID, waba_ids=wabas, expires_in_s=expires_in_s)
         return str(token.value)
 
-    async def credentials(self, namespace: str, name: str, token: str) -> None:
+    def namespace(self, name: str) -> None:
+        """Create a namespace (the emulator starts with default, crm and ibbase)."""
+        if self.api.get("namespaces", None, name) is None:
+            self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+
+    async def credentials(
+        self, namespace: str, name: str, token: str, *, app_secret: str = APP_SECRET
+    ) -> None:
         body = {
             "apiVersion": "v1",
             "kind": "Secret",
             "metadata": {"name": name, "namespace": namespace},
             "data": {
                 "accessToken": base64.b64encode(token.encode()).decode(),
-                "appSecret": base64.b64encode(APP_SECRET.encode()).decode(),
+                "appSecret": base64.b64encode(app_secret.encode()).decode(),
             },
         }
         await self.kube.apply("v1", "secrets", namespace, body)
 
-    async def apply(self, name: str, *, prefix: str = "1", i: int = 0, **spec: Any) -> Any:
+    async def apply(
+        self, name: str, *, prefix: str = "1", i: int = 0, namespace: str = "crm", **spec: Any
+    ) -> Any:
         body = {
             "apiVersion": "ibbase.io/v1alpha1",
             "kind": "WhatsAppChannel",
-            "metadata": {"name": name, "namespace": "crm"},
+            "metadata": {"name": name, "namespace": namespace},
             "spec": {
                 "phoneNumberId": phone_id(prefix, i),
                 "businessAccountId": waba_id(prefix, i),
@@ -173,21 +182,28 @@ class World:
                 **spec,
             },
         }
-        return await self.kube.create(*WAC, "crm", body)
+        return await self.kube.create(*WAC, namespace, body)
 
     def channel(self, name: str, namespace: str = "crm") -> dict[str, Any]:
         obj = self.api.get("whatsappchannels", namespace, name)
         assert obj is not None, f"{namespace}/{name} is gone"
         return obj
 
-    def condition(self, name: str, ctype: str) -> dict[str, Any]:
-        for cond in (self.channel(name).get("status") or {}).get("conditions") or []:
+    def condition(self, name: str, ctype: str, namespace: str = "crm") -> dict[str, Any]:
+        for cond in (self.channel(name, namespace).get("status") or {}).get("conditions") or []:
             if cond["type"] == ctype:
                 return dict(cond)
         return {}
 
     async def wait_condition(
-        self, name: str, ctype: str, status: str, reason: str | None = None, timeout: float = 30
+        self,
+        name: str,
+        ctype: str,
+        status: str,
+        reason: str | None = None,
+        timeout: float = 30,
+        *,
+        namespace: str = "crm",
     ) -> dict[str, Any]:
         def matches(obj: dict[str, Any] | None) -> bool:
             for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
@@ -195,15 +211,17 @@ class World:
                     return reason is None or cond.get("reason") == reason
             return False
 
-        await self.api.wait_for("whatsappchannels", "crm", name, matches, timeout=timeout)
-        return self.condition(name, ctype)
+        await self.api.wait_for("whatsappchannels", namespace, name, matches, timeout=timeout)
+        return self.condition(name, ctype, namespace)
 
-    async def wait_gone(self, name: str, timeout: float = 30) -> None:
-        await self.api.wait_for("whatsappchannels", "crm", name, lambda o: o is None, timeout)
+    async def wait_gone(self, name: str, timeout: float = 30, *, namespace: str = "crm") -> None:
+        await self.api.wait_for("whatsappchannels", namespace, name, lambda o: o is None, timeout)
 
-    def events(self, name: str) -> list[tuple[str, str, str]]:
+    def events(self, name: str, namespace: str = "crm") -> list[tuple[str, str, str]]:
         """(type, reason, message) of the channel's Events, oldest first."""
-        events = [e for e in self.api.list("events", "crm") if e["involvedObject"]["name"] == name]
+        events = [
+            e for e in self.api.list("events", namespace) if e["involvedObject"]["name"] == name
+        ]
         events.sort(key=lambda e: int(e["metadata"]["resourceVersion"]))
         return [(e["type"], e["reason"], e["message"]) for e in events]
 
@@ -211,10 +229,26 @@ class World:
         secret = self.api.get("secrets", "ibbase", "ibbase-channels") or {}
         return {k: json.loads(base64.b64decode(v)) for k, v in (secret.get("data") or {}).items()}
 
-    async def probe(self, name: str, verify_token: str) -> ProbeResult:
+    def registry_keys_ever(self) -> set[str]:
+        """Every key any stored version of the registry Secret had, this run: what the
+        gateway may have been served at some moment, however briefly."""
+        events, _ = self.api.store.events_after(0)
+        keys: set[str] = set()
+        for event in events:
+            if event.key == ("", "secrets", "ibbase", "ibbase-channels"):
+                keys |= set(event.object.get("data") or {})
+        return keys
+
+    def served(self, phone_number_id: str) -> str | None:
+        """The channel the gateway serves this phone number with (its registry's answer)."""
+        app: Any = self.gateway.server.config.app
+        entry = app.state.channels.by_phone(phone_number_id)
+        return None if entry is None else str(entry.id)
+
+    async def probe(self, name: str, verify_token: str, namespace: str = "crm") -> ProbeResult:
         """Meta's verification request to the channel's public URL, over TLS."""
         return await probe_callback(
-            f"https://{name}.example.test/api/whatsapp/webhook/crm.{name}",
+            f"https://{name}.example.test/api/whatsapp/webhook/{namespace}.{name}",
             verify_token,
             ca_bundle=self.tls.ca_bundle,
             resolve={"*": f"127.0.0.1:{self.gateway.port}"},
@@ -241,14 +275,16 @@ class World:
     async def until(self, predicate: Any, timeout: float = 30) -> Any:
         return await wait_for(predicate, timeout=timeout)
 
-    async def post_webhook(self, name: str, body: bytes, signature: str) -> int:
+    async def post_webhook(
+        self, name: str, body: bytes, signature: str, namespace: str = "crm"
+    ) -> int:
         """Meta delivering an event to the channel's public URL over TLS; the HTTP status."""
         host = f"{name}.example.test"
         async with httpx.AsyncClient(
             verify=ssl.create_default_context(cafile=self.tls.ca_bundle)
         ) as c:
             response = await c.post(
-                f"https://127.0.0.1:{self.gateway.port}/api/whatsapp/webhook/crm.{name}",
+                f"https://127.0.0.1:{self.gateway.port}/api/whatsapp/webhook/{namespace}.{name}",
                 content=body,
                 headers={
                     "Host": host,
@@ -259,8 +295,8 @@ class World:
             )
         return response.status_code
 
-    def verify_token(self, name: str) -> str:
-        secret = self.api.get("secrets", "crm", f"{name}-webhook")
+    def verify_token(self, name: str, namespace: str = "crm") -> str:
+        secret = self.api.get("secrets", namespace, f"{name}-webhook")
         assert secret is not None
         return base64.b64decode(secret["data"]["verifyToken"]).decode()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 
 from ibbase_operator.channel import Channel
@@ -125,6 +126,7 @@ def test_webhook_secret_during_a_rotation() -> None:
 
 def test_registry_entry_of_a_channel() -> None:
     ch = _channel(graphApiVersion="v24.0")
+    ch = dataclasses.replace(ch, created="2025-01-02T03:04:05Z")
     creds = Credentials(access_token="EAAG-token", app_secret="app-secret")
     entry = build_registry_entry(
         ch, creds, ["tok-new", None], graph_url="https://graph.example.test/"
@@ -142,6 +144,7 @@ def test_registry_entry_of_a_channel() -> None:
         "verify_tokens": ["tok-new"],
         "app_secret": "app-secret",
         "access_token": "EAAG-token",
+        "created": "2025-01-02T03:04:05Z",  # the claim on the number: older claims win
     }
 
 

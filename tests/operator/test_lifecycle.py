@@ -23,6 +23,7 @@ async def test_apply_gives_children_registration_and_ready(world: World) -> None
     assert status["tokenExpiresAt"] == "never"
     assert {c["type"]: c["status"] for c in status["conditions"]} == {
         "SecretsReady": "True",
+        "PhoneNumberOwned": "True",
         "IngressReady": "True",
         "CertificateReady": "True",
         "WebhookVerified": "True",

@@ -70,10 +70,12 @@ async def test_temporary_meta_errors_are_retried_and_shown(
 
 
 async def test_permission_error_is_permanent_until_the_credentials_change(world: World) -> None:
-    world.provision(1)
-    # A token of the right app that reaches no WABA: Meta answers (#200) Permissions error.
-    stranger = world.meta.accounts.add_token(app_id=APP_ID, waba_ids=[]).value
-    await world.credentials("crm", "meta-credentials", stranger)
+    # Meta refuses the registration with (#200) Permissions error although the ownership
+    # checks pass (the token may manage the WABA): as when a business restricts the app.
+    world.meta.faults.add(
+        FaultSpec(endpoint="subscribed_apps", method="POST", code=200, http_status=403, count=999)
+    )
+    await world.credentials("crm", "meta-credentials", world.provision(1))
     await world.apply("denied")
     cond = await world.wait_condition("denied", "WebhookSubscribed", "False", "PermissionDenied")
     assert "(#200)" in cond["message"]
@@ -84,8 +86,25 @@ async def test_permission_error_is_permanent_until_the_credentials_change(world:
         lambda: ("Warning", "RegistrationRefused") in [(t, r) for t, r, _ in world.events("denied")]
     )
 
+    world.meta.faults.clear()
     await world.credentials("crm", "meta-credentials", world.provision(1, prefix="1"))
     await world.wait_condition("denied", "Ready", "True")
+
+
+async def test_a_token_that_reaches_no_waba_is_not_the_owner(world: World) -> None:
+    world.provision(1)
+    # A token of the right app that reaches no WABA: the ownership check stops it before
+    # anything is routed or registered, and Meta's subscriptions are never touched.
+    stranger = world.meta.accounts.add_token(app_id=APP_ID, waba_ids=[]).value
+    await world.credentials("crm", "meta-credentials", stranger)
+    await world.apply("stranger")
+    cond = await world.wait_condition("stranger", "PhoneNumberOwned", "False", "NotOwner")
+    assert "debug_token" in cond["message"] and stranger not in cond["message"]
+    await asyncio.sleep(1)
+    assert world.sandbox_calls("/subscribed_apps") == 0
+    assert "crm.stranger.json" not in world.registry()
+    await world.credentials("crm", "meta-credentials", world.provision(1, prefix="1"))
+    await world.wait_condition("stranger", "Ready", "True")
 
 
 async def test_drift_is_noticed_and_the_subscription_restored(world: World) -> None:
