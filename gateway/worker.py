@@ -6,11 +6,18 @@ deliveries, as is an event whose worker died under it every time (a crash in nat
 the sender of a message that was dead-lettered with nothing done is told so. While an event
 is in hand the worker keeps it alive, so only a dead worker's events are redelivered.
 One bad message never stops the loop.
+
+Start-up: nothing is pulled until the database answers with this version's schema; one
+that cannot be reached is waited for (SIGTERM still stops the wait at once), one that can
+never work as configured (never migrated, no such database or role) stops the worker with
+the fix named. Stop: the events in hand are finished, unless the database cannot be reached;
+then they are left unacknowledged, for JetStream to hand to the next worker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -19,11 +26,13 @@ from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from business_card.reading import CardReading
 from gateway import jetstream
 from gateway.channels import open_registry
-from gateway.db import make_engine, make_sessionmaker
+from gateway.db import engine_for, make_sessionmaker
 from gateway.metrics import (
     CONSUMER_PENDING,
     DEAD_LETTERS,
@@ -32,12 +41,13 @@ from gateway.metrics import (
     graph_call,
     record_message,
 )
+from gateway.migrate import DatabaseMisconfigured, DatabaseNotMigrated, schema_problem
 from gateway.ocr_client import OcrClient, OcrClientConfig
 from gateway.reader_pool import ReaderPool
 from gateway.settings import Settings
 from gateway.whatsapp.graph_clients import GraphClients, UnknownChannel
 from gateway.whatsapp.tasks import handle_event, tell_sender_it_failed
-from gateway.worker_context import WorkerContext
+from gateway.worker_context import WorkerContext, database_unreachable
 from whatsapp_cloud.errors import GraphApiError, TokenInvalid
 from whatsapp_cloud.webhook import InboundEvent
 
@@ -65,7 +75,11 @@ class Worker:
         while not stop.is_set():
             free = s.worker_concurrency - len(self.inflight)
             if free <= 0:
-                await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
+                # Every slot busy (perhaps all waiting out a database outage): a stop must
+                # still be seen at once.
+                stopping = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({*self.inflight, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
                 continue
             try:
                 msgs = await sub.fetch(free, timeout=1.0)
@@ -87,9 +101,40 @@ class Worker:
                 self.inflight.add(task)
                 task.add_done_callback(self.inflight.discard)
         if self.inflight:
-            log.info("finishing %d events in flight", len(self.inflight))
-            await asyncio.wait(self.inflight, timeout=s.ack_wait_s)
+            await self._drain()
         await sub.unsubscribe()
+
+    async def _drain(self) -> None:
+        """Let the events in hand finish, for up to ``ack_wait_s``, unless the database
+        cannot be reached: then none of them can, and they are left unacknowledged (their
+        work is redone safely) for JetStream to redeliver once this worker is gone."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.ack_wait_s
+        log.info("finishing %d events in flight", len(self.inflight))
+        while self.inflight and loop.time() < deadline:
+            await asyncio.wait(self.inflight, timeout=min(1.0, deadline - loop.time()))
+            if self.inflight and not await self._database_answers():
+                log.warning(
+                    "database unreachable: stopping with %d events in flight unfinished; "
+                    "JetStream redelivers them after ack_wait",
+                    len(self.inflight),
+                )
+                break
+        for task in list(self.inflight):
+            task.cancel()
+        if self.inflight:
+            await asyncio.wait(self.inflight, timeout=5)
+
+    async def _database_answers(self) -> bool:
+        def ping() -> None:
+            with self.ctx.sessions() as session:
+                session.execute(text("SELECT 1"))
+
+        try:
+            await asyncio.to_thread(ping)
+        except DBAPIError as exc:
+            return not database_unreachable(exc)
+        return True
 
     async def _update_lag(self) -> None:
         try:
@@ -244,12 +289,81 @@ async def open_reader(settings: Settings) -> CardReading:
     )
 
 
+# Connection errors that no wait cures: the database or role named does not exist, the
+# credentials are refused. (psycopg gives no SQLSTATE for a failed connection.)
+_MISCONFIGURED = (
+    "does not exist",
+    "authentication failed",
+    "no pg_hba.conf entry",
+    "permission denied",
+)
+
+
+def _worth_waiting(engine: Engine, exc: DBAPIError) -> bool:
+    """Whether ``exc`` may pass by itself (a server down, restarting, not yet up)."""
+    reason = str(exc.orig or exc).lower()
+    if engine.dialect.name == "sqlite":
+        return "locked" in reason  # a missing directory or an unreadable file stays so
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    return not any(marker in reason for marker in _MISCONFIGURED)
+
+
+async def wait_for_database(engine: Engine, stop: asyncio.Event) -> bool:
+    """Until the database answers with this version's schema: True; False if ``stop`` is
+    set first. A database that cannot be reached is waited for (backoff up to 5 s), one
+    that can never work as configured raises ``DatabaseMisconfigured`` at once
+    (``DatabaseNotMigrated`` when it lacks the schema)."""
+    delay = 0.5
+    while not stop.is_set():
+        check = asyncio.ensure_future(asyncio.to_thread(schema_problem, engine))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({check, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not check.done():  # stopped: the check's thread ends within the connect timeout
+            check.cancel()
+            return False
+        try:
+            problem = check.result()
+        except DBAPIError as exc:
+            reason = str(exc.orig or exc).splitlines()[0][:300]
+            if not _worth_waiting(engine, exc):
+                where = engine.url.render_as_string(hide_password=True)
+                raise DatabaseMisconfigured(
+                    f"cannot use the database {where}: {reason}. Check DATABASE_URL"
+                ) from exc
+            log.warning("database unreachable (%s); trying again in %.1fs", reason, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 5.0)
+            continue
+        if problem is not None:
+            raise DatabaseNotMigrated(problem)
+        return True
+    return False
+
+
 async def run_worker(
     settings: Settings,
     stop: asyncio.Event,
     reader: CardReading | None = None,
 ) -> None:
-    engine = make_engine(settings.database_url)
+    """Consume until ``stop`` is set; first wait for the database (see the module's text).
+    Raises ``DatabaseMisconfigured`` for a database no wait can make usable."""
+    engine = engine_for(settings)
+    try:
+        if not await wait_for_database(engine, stop):
+            log.info("stopped before the database answered; nothing was consumed")
+            return
+        log.info("database ready; connecting to JetStream")
+        await _consume(settings, stop, reader, engine)
+    finally:
+        engine.dispose()
+
+
+async def _consume(
+    settings: Settings, stop: asyncio.Event, reader: CardReading | None, engine: Engine
+) -> None:
     nc, js = await jetstream.connect(settings.nats_url, name="ibbase-worker")
     await jetstream.ensure_streams(js, settings)
     owned = reader is None  # a reader handed in (tests) stays open for its owner
@@ -270,6 +384,7 @@ async def run_worker(
                 access_token=settings.whatsapp_access_token,
                 registry=channels,
                 on_call=graph_call,
+                media_hosts=settings.whatsapp_media_hosts,
             )
             ctx = WorkerContext(
                 settings=settings,
@@ -287,4 +402,3 @@ async def run_worker(
         if owned:
             card_reader.close()
         await jetstream.close(nc)
-        engine.dispose()

@@ -10,6 +10,11 @@ attempts in all. A ``Retry-After`` header is a floor under the delay; one longer
 190 (token), 131047 (outside the 24-hour window) and other client errors are raised at once.
 The access token never appears in an exception or a log line.
 
+Media bytes are fetched (with the token) only from an allowed host: Meta's media CDN
+(``lookaside.fbsbx.com``), the Graph API's own host, and those given as ``media_hosts``;
+over HTTPS, or plain HTTP only when the Graph API itself is plain HTTP (a local sandbox).
+Any other URL in the media metadata, or in a redirect, is refused before a request is made.
+
 ``on_call(endpoint, outcome)`` is called once per HTTP attempt, for metrics: ``endpoint`` is
 one of ``messages``, ``mark_read``, ``media``, ``media_download``;
 ``outcome`` the HTTP status as a string, or ``timeout`` / ``connection_error``.
@@ -26,11 +31,11 @@ import logging
 import random
 import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
 import httpx
 from pydantic import SecretStr
@@ -45,6 +50,10 @@ MAX_TEXT_LEN = 4096
 MAX_OPAQUE_LEN = 512
 _VERSIONED_PATH = re.compile(r"/v\d+\.\d+$")
 _REMEMBERED_KEYS = 10_000
+# Where Meta's media metadata points (``GET /{media-id}`` → ``url``): its lookaside CDN.
+META_MEDIA_HOSTS = ("lookaside.fbsbx.com",)
+MAX_MEDIA_REDIRECTS = 3
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 @dataclass(frozen=True)
@@ -113,11 +122,14 @@ class GraphClient:
         backoff_s: float = 0.5,
         max_wait_s: float = 30.0,
         on_call: Callable[[str, str], None] | None = None,
+        media_hosts: Iterable[str] = META_MEDIA_HOSTS,
     ) -> None:
         """``api_url`` is the versioned base, e.g. ``https://graph.facebook.com/v25.0``.
 
         ``access_token`` may be a callable, read at every call, so that a rotated token
         (re-read from its mounted file) is picked up without rebuilding the client.
+        ``media_hosts``: where media may be downloaded from, besides the API's own host:
+        ``host`` or ``host:port`` exactly, or ``.example.com`` for any host under it.
         """
         base = api_url.rstrip("/")
         if not _VERSIONED_PATH.search(urlsplit(base).path):
@@ -133,6 +145,7 @@ class GraphClient:
         self._max_wait_s = max_wait_s
         self._on_call = on_call
         self._plain_http_ok = urlsplit(base).scheme == "http"  # a local sandbox
+        self._media_hosts = MediaHosts(media_hosts, api_url=base)
         self._sent: OrderedDict[str, str] = OrderedDict()
         self._key_locks: dict[str, asyncio.Lock] = {}
 
@@ -324,31 +337,50 @@ class GraphClient:
         return await self._retrying(endpoint, attempt)
 
     async def _download_once(self, info: MediaInfo, max_bytes: int) -> bytes:
-        scheme = urlsplit(info.url).scheme
+        url = info.url
+        for _ in range(MAX_MEDIA_REDIRECTS + 1):
+            self._check_media_url(info.id, url)  # before any request: the token goes along
+            # Redirects are followed here, each hop checked; the token only to the origin
+            # the metadata named (as httpx does).
+            headers = self._auth_header() if _origin(url) == _origin(info.url) else {}
+            async with (
+                self._transport_errors("media_download"),
+                self._http.stream("GET", url, headers=headers, follow_redirects=False) as response,
+            ):
+                self._report("media_download", str(response.status_code))
+                if response.is_redirect:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                return await self._read_media(info, response, max_bytes)
+        raise MediaError(f"media {info.id}: more than {MAX_MEDIA_REDIRECTS} redirects")
+
+    def _check_media_url(self, media_id: str, url: str) -> None:
+        parts = urlsplit(url)
+        scheme = parts.scheme
         if scheme != "https" and not (scheme == "http" and self._plain_http_ok):
             # The token goes with this request: never over plain HTTP to a real host.
             raise MediaError(f"refusing to send the token to a non-HTTPS media URL ({scheme})")
-        async with (
-            self._transport_errors("media_download"),
-            self._http.stream(
-                "GET", info.url, headers=self._auth_header(), follow_redirects=True
-            ) as response,
-        ):
-            self._report("media_download", str(response.status_code))
-            if response.status_code == 404:
-                raise _UrlExpired
-            if not response.is_success:
-                await response.aread()
-                raise from_response(response, redact=self._secret())
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise MediaError(f"media {info.id} is {declared} bytes, over {max_bytes}")
-            data = bytearray()
-            async for chunk in response.aiter_bytes():
-                data += chunk
-                if len(data) > max_bytes:
-                    raise MediaError(f"media {info.id} is over the {max_bytes} byte limit")
-            return bytes(data)
+        if not self._media_hosts.allows(parts):
+            raise MediaError(
+                f"media {media_id}: the download URL's host {parts.netloc!r} is not an allowed "
+                "media host (Meta's, the Graph API's, or WHATSAPP_MEDIA_HOSTS): not fetched"
+            )
+
+    async def _read_media(self, info: MediaInfo, response: httpx.Response, max_bytes: int) -> bytes:
+        if response.status_code == 404:
+            raise _UrlExpired
+        if not response.is_success:
+            await response.aread()
+            raise from_response(response, redact=self._secret())
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            raise MediaError(f"media {info.id} is {declared} bytes, over {max_bytes}")
+        data = bytearray()
+        async for chunk in response.aiter_bytes():
+            data += chunk
+            if len(data) > max_bytes:
+                raise MediaError(f"media {info.id} is over the {max_bytes} byte limit")
+        return bytes(data)
 
     def _auth_header(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._secret()}"}
@@ -371,6 +403,57 @@ class GraphClient:
         except httpx.HTTPError as exc:
             self._report(endpoint, "error")
             raise GraphApiError(f"Graph {endpoint}: {type(exc).__name__}") from exc
+
+
+class MediaHosts:
+    """The hosts media may come from: ``host``, ``host:port`` (that port only), or
+    ``.example.com`` (any host under example.com, not example.com itself); plus the Graph
+    API's own host and port. Names compare without case; nothing else matches."""
+
+    def __init__(self, entries: Iterable[str], *, api_url: str) -> None:
+        self._exact: set[tuple[str, int | None]] = set()
+        self._suffixes: list[str] = []
+        for raw in entries:
+            entry = raw.strip().lower().rstrip(".")
+            if not entry:
+                continue
+            if entry.startswith("."):
+                if entry.count(".") < 2 or "/" in entry or ":" in entry:  # ".com": too broad
+                    raise ValueError(f"not a media host suffix like .example.com: {raw!r}")
+                self._suffixes.append(entry)
+                continue
+            parts = urlsplit(f"//{entry}")
+            try:
+                port = parts.port
+            except ValueError:
+                port = -1
+            if not parts.hostname or port == -1 or parts.path or parts.username or parts.query:
+                raise ValueError(f"not a media host (host, host:port or .domain): {raw!r}")
+            self._exact.add((parts.hostname, port))  # no port given: any port
+        api = urlsplit(api_url)
+        if api.hostname:
+            self._exact.add((api.hostname.lower(), _port(api)))
+
+    def allows(self, url: SplitResult) -> bool:
+        host = (url.hostname or "").lower().rstrip(".")
+        if not host:
+            return False
+        port = _port(url)
+        if (host, None) in self._exact or (host, port) in self._exact:
+            return True
+        return any(host.endswith(suffix) for suffix in self._suffixes)
+
+
+def _port(url: SplitResult) -> int | None:
+    try:
+        return url.port or _DEFAULT_PORTS.get(url.scheme)
+    except ValueError:  # a port that is not a number: matches no entry
+        return -1
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), _port(parts)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

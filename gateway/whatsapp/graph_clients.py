@@ -12,14 +12,14 @@ one HTTP connection pool per Graph origin, shared by the channels that use it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr
 
 from gateway.channels import ChannelRegistry
-from whatsapp_cloud.client import GraphClient
+from whatsapp_cloud.client import META_MEDIA_HOSTS, GraphClient
 from whatsapp_cloud.registry import ChannelEntry
 
 
@@ -51,9 +51,13 @@ class GraphClients:
         registry: ChannelRegistry | None = None,
         timeout: httpx.Timeout | None = None,
         on_call: Callable[[str, str], None] | None = None,
+        media_hosts: Iterable[str] = META_MEDIA_HOSTS,
     ) -> None:
-        """``api_url``, ``phone_number_id`` and ``access_token``: the single channel."""
+        """``api_url``, ``phone_number_id`` and ``access_token``: the single channel.
+        ``media_hosts``: where every channel's media may be downloaded from, besides the
+        channel's own Graph API host (``WHATSAPP_MEDIA_HOSTS``)."""
         self._registry = registry
+        self._media_hosts = tuple(media_hosts)
         self._timeout = timeout or httpx.Timeout(20.0, connect=5.0)
         self._on_call = on_call
         self._pools: dict[str, httpx.AsyncClient] = {}
@@ -61,7 +65,12 @@ class GraphClients:
         self._single_phone = phone_number_id
         # Built now so that a bad WHATSAPP_API_URL stops the process at start-up.
         self.single = GraphClient(
-            self._pool(api_url), api_url, phone_number_id, access_token, on_call=on_call
+            self._pool(api_url),
+            api_url,
+            phone_number_id,
+            access_token,
+            on_call=on_call,
+            media_hosts=self._media_hosts,
         )
 
     def for_phone(self, phone_number_id: str, channel_id: str = "") -> GraphClient:
@@ -100,6 +109,7 @@ class GraphClients:
             entry.phone_number_id,
             self._token_of(entry),
             on_call=self._on_call,
+            media_hosts=self._media_hosts,
         )
         self._channels[entry.id] = (shape, client)
         return client

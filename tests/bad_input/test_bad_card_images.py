@@ -34,7 +34,7 @@ def _png(width: int, height: int, *, rows: int, bit_depth: int = 1, color_type: 
         crc = struct.pack(">I", zlib.crc32(kind + data))
         return struct.pack(">I", len(data)) + kind + data + crc
 
-    channels = {0: 1, 6: 4}[color_type]
+    channels = {0: 1, 2: 3, 6: 4}[color_type]
     row = b"\x00" * (1 + (width * channels * bit_depth + 7) // 8)
     z = zlib.compressobj(9)
     idat = b"".join(z.compress(row) for _ in range(rows)) + z.flush()
@@ -158,6 +158,19 @@ async def test_large_lossless_image_is_read_within_bounds(
     msg_id = await pipeline.user().send_image(data, mime_type="image/png", filename="big.png")
     reply = await assert_handled_once(pipeline, worker, database_url, msg_id)
     assert reply.startswith("⚠️ Не удалось прочитать визитку"), reply  # blank: nothing read
+
+
+async def test_16_bit_image_over_the_decoded_budget_gets_a_polite_reply(
+    pipeline: Any, worker: Any, database_url: str
+) -> None:
+    """10000x6000 16-bit RGB: 60 megapixels (at the pixel limit) but 360 MB of samples in
+    350 KB. Refused by the reader from its header (security issue 15), answered as an image
+    that cannot be opened; the worker keeps running."""
+    data = _png(10_000, 6_000, rows=6_000, bit_depth=16, color_type=2)
+    assert len(data) < 400_000
+    msg_id = await pipeline.user().send_image(data, mime_type="image/png", filename="deep.png")
+    reply = await assert_handled_once(pipeline, worker, database_url, msg_id)
+    assert reply.startswith("⚠️ Не удалось открыть изображение"), reply
 
 
 def _qr_card(payload: str) -> bytes:
