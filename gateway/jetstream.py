@@ -17,6 +17,7 @@ from nats.js.api import (
     AckPolicy,
     ConsumerConfig,
     DeliverPolicy,
+    DiscardPolicy,
     RetentionPolicy,
     StorageType,
     StreamConfig,
@@ -31,6 +32,11 @@ SUBJECTS_OVERLAP = 10065  # JetStream's error code: another stream already takes
 
 
 async def connect(url: str, *, name: str) -> tuple[NATS, JetStreamContext]:
+    """``url``: one server or several separated by commas, each ``nats://host:port`` or
+    ``nats://user:password@host:port`` (nats-py takes the credentials of each server from
+    its own URL, undecoded: they must be URL-safe as they are)."""
+    servers = [s.strip() for s in url.split(",") if s.strip()]
+
     async def _disconnected() -> None:
         log.warning("NATS disconnected; reconnecting")
 
@@ -41,7 +47,7 @@ async def connect(url: str, *, name: str) -> tuple[NATS, JetStreamContext]:
         log.warning("NATS error: %s", exc)
 
     nc = await nats.connect(
-        url,
+        servers,
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
@@ -62,20 +68,42 @@ async def close(nc: NATS) -> None:
         await nc.close()
 
 
+def stream_config(settings: Settings, name: str, prefix: str, max_bytes: int) -> StreamConfig:
+    """A stream of the channel: file storage (durable), bounded.
+
+    A stream at a limit refuses the publish (discard=new) rather than dropping its oldest
+    event (discard=old): the oldest may not be processed yet, and discard=old would lose it
+    without a word. A refused publish fails the webhook's PubAck, so the webhook answers 503
+    and Meta retries; a refused dead letter leaves its event in the inbound stream. The same
+    per subject (discard_new_per_subject): JetStream would otherwise drop a subject's oldest
+    message at its limit even with discard=new.
+    """
+    per_subject = _limit(settings.stream_max_msgs_per_subject)
+    return StreamConfig(
+        name=name,
+        subjects=[f"{prefix}.>"],
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        max_age=settings.stream_max_age_s,
+        max_bytes=_limit(max_bytes),
+        max_msgs_per_subject=per_subject,
+        discard=DiscardPolicy.NEW,
+        discard_new_per_subject=per_subject > 0,  # JetStream refuses it without a limit
+        duplicate_window=settings.dedup_window_s,
+    )
+
+
+def _limit(value: int) -> int:
+    return value if value > 0 else -1  # JetStream's "no limit"
+
+
 async def ensure_streams(js: JetStreamContext, settings: Settings) -> None:
-    """Create or update the inbound and dead-letter streams (file storage: durable)."""
-    for name, prefix in (
-        (settings.stream, settings.subject_prefix),
-        (settings.dlq_stream, settings.dlq_subject_prefix),
+    """Create or update the inbound and dead-letter streams (``stream_config``)."""
+    for name, prefix, max_bytes in (
+        (settings.stream, settings.subject_prefix, settings.stream_max_bytes),
+        (settings.dlq_stream, settings.dlq_subject_prefix, settings.dlq_max_bytes),
     ):
-        config = StreamConfig(
-            name=name,
-            subjects=[f"{prefix}.>"],
-            storage=StorageType.FILE,
-            retention=RetentionPolicy.LIMITS,
-            max_age=settings.stream_max_age_s,
-            duplicate_window=settings.dedup_window_s,
-        )
+        config = stream_config(settings, name, prefix, max_bytes)
         try:
             await js.stream_info(name)
             await js.update_stream(config)

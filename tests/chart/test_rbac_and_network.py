@@ -237,3 +237,17 @@ def test_bundled_postgresql_is_reachable_only_from_the_app() -> None:
         egress = pol[f"{FULLNAME}-{name}"]["egress"]
         assert any(to_component(r, "to", "postgresql") and ports(r) == {5432} for r in egress)
     assert f"{FULLNAME}-ocr" not in pol  # no OCR cluster in that variant
+
+
+def test_trusted_proxies_reach_the_gateway_only_when_given() -> None:
+    """The API's failed-authentication limit keys on the client X-Forwarded-For names only
+    behind the proxies the platform team lists; by default nobody's header is believed."""
+    from tests.chart.chart import NEWEST_KUBE, container, env_of, find, render
+
+    def gateway_env(*extra: str) -> dict[str, dict[str, Any]]:
+        deployment = find(render("defaults", NEWEST_KUBE, *extra), "Deployment", "ibbase-gateway")
+        return env_of(container(deployment, "gateway"))
+
+    assert "IBBASE_TRUSTED_PROXIES" not in gateway_env()
+    given = gateway_env("--set", "gateway.trustedProxies={10.0.0.0/8,192.168.1.7}")
+    assert given["IBBASE_TRUSTED_PROXIES"]["value"] == "10.0.0.0/8,192.168.1.7"

@@ -105,6 +105,48 @@ repository is empty. */}}
 {{- end }}
 {{- end }}
 
+{{/* NATS_URL as the gateway and the worker get it: with auth, each server's URL carries
+     $(NATS_USER):$(NATS_PASSWORD)@, which the kubelet expands from the two variables set
+     before it from the Secret, so that no password is in values or in the pod spec. */}}
+{{- define "ibbase.natsClientUrl" -}}
+{{- $url := include "ibbase.natsUrl" . }}
+{{- if .Values.nats.auth.enabled }}
+{{- $servers := list }}
+{{- range splitList "," $url }}
+{{- $server := trim . }}
+{{- $scheme := regexFind "^[a-z]+://" $server }}
+{{- $servers = append $servers (printf "%s$(NATS_USER):$(NATS_PASSWORD)@%s" $scheme (trimPrefix $scheme $server)) }}
+{{- end }}
+{{- join "," $servers }}
+{{- else }}
+{{- $url }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret with the NATS user and password: yours, else the chart's own for the bundled
+     server; an external server's credentials can only be yours. */}}
+{{- define "ibbase.natsAuthSecret" -}}
+{{- if .Values.nats.auth.existingSecret }}
+{{- .Values.nats.auth.existingSecret }}
+{{- else if .Values.nats.bundled.enabled }}
+{{- printf "%s-nats-auth" (include "ibbase.fullname" .) }}
+{{- else }}
+{{- fail "nats.auth: an external NATS needs nats.auth.existingSecret (a Secret with its user and password), or nats.auth.enabled=false for a server without authentication" }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret with Ray's token (key auth_token): yours, else the chart's own. */}}
+{{- define "ibbase.rayAuthSecret" -}}
+{{- default (printf "%s-ray-auth" (include "ibbase.fullname" .)) .Values.ocr.auth.existingSecret }}
+{{- end }}
+
+{{/* (dict "ctx" $ "name" SECRET "key" KEY "new" BASE64) -> the live Secret's value of KEY
+     (an upgrade keeps it), else "new" (the first install, or `helm template`). */}}
+{{- define "ibbase.keptSecretValue" -}}
+{{- $live := lookup "v1" "Secret" .ctx.Release.Namespace .name | default dict }}
+{{- dig "data" .key .new $live }}
+{{- end }}
+
 {{/* Port of an external NATS URL, for the egress rule (the first server of a list). */}}
 {{- define "ibbase.natsExternalPort" -}}
 {{- $first := first (splitList "," .Values.nats.url) | trim }}
@@ -152,8 +194,31 @@ imagePullSecrets:
   value: {{ .Values.environment | quote }}
 - name: IBBASE_HOST
   value: "0.0.0.0"
+{{- if .Values.nats.auth.enabled }}
+{{- $natsAuth := include "ibbase.natsAuthSecret" . }}
+- name: NATS_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ $natsAuth }}
+      key: {{ .Values.nats.auth.userKey }}
+- name: NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $natsAuth }}
+      key: {{ .Values.nats.auth.passwordKey }}
+{{- end }}
 - name: NATS_URL
-  value: {{ include "ibbase.natsUrl" . | quote }}
+  value: {{ include "ibbase.natsClientUrl" . | quote }}
+{{- with .Values.nats.streams }}
+- name: IBBASE_STREAM_MAX_AGE_S
+  value: {{ .maxAgeSeconds | int64 | quote }}
+- name: IBBASE_STREAM_MAX_BYTES
+  value: {{ .maxBytes | int64 | quote }}
+- name: IBBASE_STREAM_MAX_MSGS_PER_SUBJECT
+  value: {{ .maxMsgsPerSubject | int64 | quote }}
+- name: IBBASE_DLQ_MAX_BYTES
+  value: {{ .dlqMaxBytes | int64 | quote }}
+{{- end }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
