@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +28,25 @@ MAX_LENGTH = {
 PHONE_LENGTH = 32  # E.164 with room for an extension
 EMAIL_LENGTH = 320  # RFC 5321: 64 + "@" + 255
 LANG_LENGTH = 8
+
+
+# Terminal escape sequences (colours, cursor moves) first, then any other control character.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: Any, limit: int) -> str | None:
+    """One line of storable text, wherever it came from (OCR, a QR code, a contact shared in
+    chat): escape sequences dropped, control characters and runs of spaces made one space,
+    cut at the last word that fits in ``limit``; None when nothing is left."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(_CONTROL.sub(" ", _ANSI.sub("", value)).split())
+    if len(text) > limit:
+        head = text[: limit + 1]
+        cut = head.rsplit(" ", 1)[0] if " " in head else ""
+        text = (cut if len(cut) >= limit // 2 else text[:limit]).rstrip()
+    return text or None
 
 
 @dataclass(frozen=True)

@@ -38,17 +38,27 @@ class ApiLimits:
         )
 
 
+def _refuse(wait: float) -> TooManyRequests:
+    return TooManyRequests(
+        f"too many requests; retry in {retry_after(wait)} s",
+        headers={"Retry-After": retry_after(wait)},
+    )
+
+
 def _spend(buckets: TokenBuckets, key: str) -> None:
     wait = buckets.take(key)
     if wait:
-        raise TooManyRequests(
-            f"too many requests; retry in {retry_after(wait)} s",
-            headers={"Retry-After": retry_after(wait)},
-        )
+        raise _refuse(wait)
 
 
 def _principal(request: Request) -> Principal:
     limits: ApiLimits = request.app.state.api_limits
+    # The client's address: the peer, or what a trusted proxy says (IBBASE_TRUSTED_PROXIES).
+    client = f"client:{request.client.host if request.client else 'unknown'}"
+    # A client out of failed attempts is refused before its token is even looked up.
+    wait = limits.failed_auth.wait(client)
+    if wait:
+        raise _refuse(wait)
     try:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
@@ -63,8 +73,7 @@ def _principal(request: Request) -> Principal:
             bootstrap=request.app.state.settings.admin_token.get_secret_value(),
         )
     except Unauthorized:
-        client = request.client.host if request.client else "unknown"
-        _spend(limits.failed_auth, f"client:{client}")
+        _spend(limits.failed_auth, client)
         raise
     _spend(limits.per_token, f"token:{principal.token_id}")
     return principal
@@ -96,3 +105,6 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSessionDep = Annotated[Session, Depends(get_session)]
 SendMessages = Depends(require(Permission.SEND_MESSAGES))
 ReadContacts = Depends(require(Permission.READ_CONTACTS))
+# The caller, for endpoints that scope what they do by the token's channels.
+Sender = Annotated[Principal, SendMessages]
+Reader = Annotated[Principal, ReadContacts]

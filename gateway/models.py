@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -21,14 +22,28 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from business_card.contact import EMAIL_LENGTH, LANG_LENGTH, MAX_LENGTH, PHONE_LENGTH
 from gateway.db import Base, utcnow
 
+# The channel everything belongs to: a registry channel's id, or the single channel of the
+# WHATSAPP_* settings. No query crosses it (see SECURITY.md).
+DEFAULT_CHANNEL = "default"
+CHANNEL_ID_LENGTH = 253
+
+
+def _channel_column() -> Mapped[str]:
+    return mapped_column(
+        String(CHANNEL_ID_LENGTH), default=DEFAULT_CHANNEL, server_default=DEFAULT_CHANNEL
+    )
+
 
 class User(Base):
     """A WhatsApp user, keyed by the business-scoped user id when Meta sends one, else wa_id."""
 
     __tablename__ = "users"
+    # One person writing to two channels is two users: nothing of one channel reaches the other.
+    __table_args__ = (UniqueConstraint("channel_id", "user_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_key: Mapped[str] = mapped_column(String(128), unique=True)
+    channel_id: Mapped[str] = _channel_column()
+    user_key: Mapped[str] = mapped_column(String(128))
     bsuid: Mapped[str | None] = mapped_column(String(128), index=True)
     wa_id: Mapped[str | None] = mapped_column(String(32), index=True)
     profile_name: Mapped[str | None] = mapped_column(String(256))
@@ -48,6 +63,7 @@ class InboundMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(256), unique=True)
+    channel_id: Mapped[str] = _channel_column()
     phone_number_id: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     type: Mapped[str] = mapped_column(String(32))
@@ -62,7 +78,10 @@ class InboundMessage(Base):
 class Contact(Base):
     __tablename__ = "contacts"
 
+    __table_args__ = (Index("ix_contacts_channel_owner", "channel_id", "owner_id"),)
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[str] = _channel_column()
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(MAX_LENGTH["name"]), index=True)
     first_name: Mapped[str | None] = mapped_column(String(MAX_LENGTH["first_name"]))
@@ -77,6 +96,9 @@ class Contact(Base):
     lang: Mapped[str | None] = mapped_column(String(LANG_LENGTH))
     source: Mapped[str] = mapped_column(String(32))  # card | shared_contact
     confidence: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    # How sure each stored field is (gateway.contacts.merge.strength): a weaker reading
+    # never overwrites a stronger one.
+    strengths: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -115,6 +137,7 @@ class CardImage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(256), unique=True)
+    channel_id: Mapped[str] = _channel_column()
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     media_id: Mapped[str] = mapped_column(String(128))
     mime_type: Mapped[str] = mapped_column(String(128))
@@ -134,6 +157,7 @@ class OutboundMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(256), unique=True)
     wamid: Mapped[str | None] = mapped_column(String(256), unique=True)
+    channel_id: Mapped[str] = _channel_column()
     phone_number_id: Mapped[str | None] = mapped_column(String(64))
     to_wa_id: Mapped[str | None] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # reply | admin | external
@@ -158,6 +182,8 @@ class ApiToken(Base):
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
     scope: Mapped[str] = mapped_column(String(16))  # admin | viewer
+    # The channels the token may act on; None: every channel (`--all-channels`).
+    channels: Mapped[list[str] | None] = mapped_column(JSON)
     secret_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

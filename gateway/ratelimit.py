@@ -39,6 +39,14 @@ class TokenBuckets:
         level, at = self._buckets.get(key, (self.burst, now))
         return min(self.burst, level + (now - at) * self.rate)
 
+    def wait(self, key: str) -> float:
+        """Seconds until ``key`` may spend one request; 0.0 now. Spends nothing."""
+        if not self.enabled:
+            return 0.0
+        with self._lock:
+            level = self._level(key, self.clock())
+            return 0.0 if level >= 1 else (1 - level) / self.rate
+
     def take(self, key: str) -> float:
         """Spend one request of ``key``'s bucket: 0.0 if allowed, else the seconds until the
         next one would be (nothing is spent then)."""

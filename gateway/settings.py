@@ -11,6 +11,8 @@ from urllib.parse import unquote, urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from whatsapp_cloud.client import META_MEDIA_HOSTS, MediaHosts
+
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "token", "xxx", "test", "dev"}
 
 
@@ -46,6 +48,12 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr = Field(
         SecretStr(""), validation_alias=_env("WHATSAPP_APP_SECRET")
     )
+    # Who may add cards and shared contacts (gateway/whatsapp/senders.py): "open" (anyone;
+    # each sender's contacts are their own) or "allowlist" (only these wa_ids/phones, into
+    # one shared CRM; others get a polite refusal); and a cap per sender per hour (0: none).
+    sender_policy: Literal["open", "allowlist"] = "open"
+    sender_allowlist: Annotated[list[str], NoDecode] = []
+    sender_cards_per_hour: int = Field(60, ge=0)
     # The bootstrap admin token; more tokens, scoped and revocable: `ibbase admin token`.
     admin_token: SecretStr = Field(SecretStr(""), validation_alias=_env("IBBASE_ADMIN_TOKEN"))
     # Admin and contacts API rate limits, per gateway process (never the webhook): a token
@@ -54,6 +62,9 @@ class Settings(BaseSettings):
     api_rate_burst: int = Field(50, ge=1)
     api_failed_auth_per_s: float = Field(0.5, ge=0)
     api_failed_auth_burst: int = Field(10, ge=1)
+    # Proxies (addresses or CIDRs, e.g. the ingress controller's pod network) whose
+    # X-Forwarded-For names the client; none: the peer's own address is the client's.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     # Browser origins allowed to call the API (CORS); none by default. JSON list or commas.
     cors_origins: Annotated[list[str], NoDecode] = []
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -73,10 +84,21 @@ class Settings(BaseSettings):
     stream_max_age_s: float = 7 * 24 * 3600
     dedup_window_s: float = 120
     publish_timeout_s: float = 2.0
+    # JetStream limits (0 or less: none). A full stream refuses new events instead of
+    # dropping its oldest (gateway/jetstream.py says why). Per subject, i.e. per channel and
+    # event kind (<prefix>.<phone_number_id>.<kind>), over stream_max_age_s: one channel at
+    # its limit is refused alone and cannot fill the stream for the others.
+    stream_max_bytes: int = 2 * 1024**3
+    stream_max_msgs_per_subject: int = 250_000
+    dlq_max_bytes: int = 512 * 1024**2
 
     host: str = "127.0.0.1"
     port: int = Field(8000, validation_alias=_env("IBBASE_PORT"))
     max_body_bytes: int = 1_000_000  # Meta's payloads are a few KB; this is generous
+    # Every other request body (the admin and contacts API), refused before authentication.
+    # The largest legitimate one, a send of 4096 characters each escaped as \uXXXX\uXXXX,
+    # is under 50 KiB.
+    api_max_body_bytes: int = Field(64 * 1024, gt=0)
 
     # worker
     consumer: str = "ibbase-worker"
@@ -91,6 +113,38 @@ class Settings(BaseSettings):
     ocr_max_in_flight: int = 8
     card_read_timeout_s: float = 60
     worker_metrics_port: int = 9101  # the worker's /metrics; 0 turns it off
+
+    # Media are downloaded, with the access token, only from these hosts besides each
+    # channel's own Graph API host: host, host:port, or .example.com for any host under it
+    # (JSON list or commas). Database timeouts, on every connection; 0: none.
+    whatsapp_media_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(META_MEDIA_HOSTS),
+        validation_alias=_env("WHATSAPP_MEDIA_HOSTS"),
+    )
+    database_connect_timeout_s: float = Field(5.0, ge=0)
+    database_statement_timeout_s: float = Field(15.0, ge=0)
+    database_idle_in_transaction_timeout_s: float = Field(60.0, ge=0)
+
+    @field_validator("whatsapp_media_hosts", mode="before")
+    @classmethod
+    def _media_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            value = [str(v).strip() for v in value if str(v).strip()]
+            MediaHosts(value, api_url="")  # ValueError for an entry that is no host
+        return value
+
+    @field_validator("sender_allowlist", "trusted_proxies", mode="before")
+    @classmethod
+    def _allowlist(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            return [str(v).strip() for v in value if str(v).strip()]
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -120,9 +174,11 @@ class Settings(BaseSettings):
                 self.admin_token,
             )
         ]
-        password = urlsplit(self.database_url).password
-        if password:
-            values += [password, unquote(password)]
+        # NATS_URL may list servers, each nats://user:password@host:port.
+        for url in (self.database_url, *self.nats_url.split(",")):
+            password = urlsplit(url.strip()).password
+            if password:
+                values += [password, unquote(password)]
         return [v for v in values if v]
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from business_card.reading import CardReading
 from gateway.db import transaction
 from gateway.settings import Settings
 from gateway.whatsapp.graph_clients import GraphClients
+from gateway.whatsapp.senders import SenderPolicy
 from whatsapp_cloud.client import GraphClient
 
 T = TypeVar("T")
@@ -39,6 +40,12 @@ class WorkerContext:
     js: JetStreamContext
     executor: ThreadPoolExecutor  # where the card reader's blocking reads run
     outage_patience_s: float = 300.0
+
+    def sender_policy(self, channel_id: str) -> SenderPolicy:
+        """Who may add to the channel's CRM. One policy for every channel of this
+        installation (IBBASE_SENDER_* settings)."""
+        s = self.settings
+        return SenderPolicy.of(s.sender_policy, s.sender_allowlist, s.sender_cards_per_hour)
 
     def graph_for(self, phone_number_id: str, channel_id: str = "") -> GraphClient:
         """The Graph client of the channel that received an event (``UnknownChannel``)."""

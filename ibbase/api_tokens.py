@@ -7,6 +7,7 @@ and what it is on stderr; nothing ever prints a token or its hash again.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,6 +22,10 @@ from gateway.db import make_engine, make_sessionmaker, transaction
 from gateway.settings import Settings
 
 T = TypeVar("T")
+# `default`, or namespace.name: DNS labels (a namespace has no dots; a name may).
+CHANNEL_ID = re.compile(
+    r"default|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?"
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,9 +37,15 @@ def _when(stamp: datetime | None, never: str = "-") -> str:
     return stamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if stamp else never
 
 
+def _reach(info: TokenInfo) -> str:
+    return ",".join(info.channels) if info.channels is not None else "*"
+
+
 def _describe(info: TokenInfo) -> str:
     expires = _when(info.expires_at, "never")
-    return f"{info.id} ({info.name!r}, scope {info.scope}, expires {expires})"
+    return (
+        f"{info.id} ({info.name!r}, scope {info.scope}, channels {_reach(info)}, expires {expires})"
+    )
 
 
 def _in_database(settings: Settings, work: Callable[[Session], T]) -> T:
@@ -56,12 +67,13 @@ def _in_database(settings: Settings, work: Callable[[Session], T]) -> T:
 
 def _print_table(infos: list[TokenInfo]) -> None:
     now = datetime.now(UTC)
-    rows = [("ID", "NAME", "SCOPE", "STATUS", "CREATED", "EXPIRES", "LAST USED")]
+    rows = [("ID", "NAME", "SCOPE", "CHANNELS", "STATUS", "CREATED", "EXPIRES", "LAST USED")]
     rows += [
         (
             i.id,
             i.name,
             i.scope,
+            _reach(i),
             i.status(now),
             _when(i.created_at),
             _when(i.expires_at, "never"),
@@ -84,9 +96,20 @@ def _create(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: --expires-in: {exc}", file=sys.stderr)
         return 2
+    channels = None if args.all_channels else [c.strip() for c in args.channels]
+    bad = [c for c in channels or () if not CHANNEL_ID.fullmatch(c)]
+    if bad:
+        print(
+            f"error: --channel {bad[0]!r} is not a channel id: `default`, or a "
+            "WhatsAppChannel's namespace.name",
+            file=sys.stderr,
+        )
+        return 2
     token, info = _in_database(
         Settings(),
-        lambda s: create_token(s, name=name, scope=Scope(args.scope), expires_in=expires_in),
+        lambda s: create_token(
+            s, name=name, scope=Scope(args.scope), channels=channels, expires_in=expires_in
+        ),
     )
     # Only once it is committed.
     print(f"created API token {_describe(info)}", file=sys.stderr)

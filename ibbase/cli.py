@@ -24,12 +24,15 @@ def _gateway(args: argparse.Namespace) -> int:
         port=settings.port,
         log_config=None,
         access_log=False,
+        # Which proxies are believed is the gateway's own setting (IBBASE_TRUSTED_PROXIES).
+        proxy_headers=False,
     )
     return 0
 
 
 def _worker(args: argparse.Namespace) -> int:
     from gateway.log_config import configure_logging
+    from gateway.migrate import DatabaseMisconfigured
     from gateway.settings import Settings
     from gateway.worker import run_worker
 
@@ -52,8 +55,16 @@ def _worker(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         await run_worker(settings, stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except DatabaseMisconfigured as exc:
+        # Not worth restarting as it is (never migrated, no such database): say the fix.
+        logging.getLogger("worker").critical("cannot start: %s", exc)
+        return EX_CONFIG
     return 0
+
+
+EX_CONFIG = 78  # sysexits.h: a configuration error
 
 
 # Commands of the development tree (devtools/): in a clone after `make install`, never in an
@@ -223,6 +234,18 @@ def _add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="admin: send messages and read contacts; viewer: read contacts only",
     )
     p.add_argument("--expires-in", default=None, help="e.g. 30d, 12h, 1w (default: never)")
+    reach = p.add_mutually_exclusive_group(required=True)
+    reach.add_argument(
+        "--channel",
+        action="append",
+        dest="channels",
+        metavar="NS.NAME",
+        help="a channel the token may act on (repeatable): a WhatsAppChannel's "
+        "namespace.name, or `default` for the WHATSAPP_* channel",
+    )
+    reach.add_argument(
+        "--all-channels", action="store_true", help="every channel, present and future"
+    )
     actions.add_parser("list", help="the tokens' ids, names, scopes and dates (never a token)")
     p = actions.add_parser("revoke", help="revoke a token by its id")
     p.add_argument("id", help="the token's id, as `list` shows it")

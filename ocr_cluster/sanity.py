@@ -13,25 +13,11 @@ from typing import Any
 
 import phonenumbers
 
-from business_card.contact import MAX_LENGTH
+from business_card.contact import MAX_LENGTH, clean_text
 from ocr_cluster.contacts import valid_email, valid_website
 
 LANGS = ("ru", "en", "pt", "es", "fr", "de", "it", "vi", "ja", "zh", "ko", "mixed")
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def clean_text(value: Any, limit: int) -> str | None:
-    """One line of text: control characters and runs of spaces become one space; cut at the
-    last word that fits in ``limit``; None when nothing is left."""
-    if not isinstance(value, str):
-        return None
-    text = " ".join(_CONTROL.sub(" ", value).split())
-    if len(text) > limit:
-        head = text[: limit + 1]
-        cut = head.rsplit(" ", 1)[0] if " " in head else ""
-        text = (cut if len(cut) >= limit // 2 else text[:limit]).rstrip()
-    return text or None
 
 
 def valid_phone(number: Any) -> bool:

@@ -35,6 +35,7 @@ class ServerThread:
                 port=self.port,
                 log_config=None,
                 access_log=False,
+                proxy_headers=False,  # as `ibbase gateway` runs: IBBASE_TRUSTED_PROXIES decides
                 lifespan="on",
                 ssl_certfile=certfile,
                 ssl_keyfile=keyfile,
@@ -88,6 +89,9 @@ def pipeline_settings(
         ack_wait_s=5,
         retry_backoff_s=[0.2, 0.5, 1.0],
         max_deliver=3,
+        # JetStream reserves a stream's max_bytes on the server's disk: tests make hundreds.
+        stream_max_bytes=32 * 1024**2,
+        dlq_max_bytes=8 * 1024**2,
     )
     values.update(overrides)
     return Settings(**values)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.db import transaction
-from gateway.models import OutboundMessage, User
+from gateway.models import DEFAULT_CHANNEL, OutboundMessage, User
 from whatsapp_cloud.client import GraphClient
 from whatsapp_cloud.errors import OutsideCustomerWindow
 
@@ -28,7 +28,11 @@ class TemplateNeeded(Exception):
 
 
 def last_inbound(session: Session, wa_id: str) -> datetime | None:
-    stamps = session.scalars(select(User.last_inbound_at).where(User.wa_id == wa_id)).all()
+    """When ``wa_id`` last wrote to the `default` channel, the one admin sends go out from."""
+    stmt = select(User.last_inbound_at).where(
+        User.wa_id == wa_id, User.channel_id == DEFAULT_CHANNEL
+    )
+    stamps = session.scalars(stmt).all()
     known = [s if s.tzinfo else s.replace(tzinfo=UTC) for s in stamps if s is not None]
     return max(known, default=None)
 
@@ -43,6 +47,7 @@ def record_admin_send(
     session: Session, *, wamid: str, to: str, body: str, phone_number_id: str
 ) -> OutboundMessage:
     row = OutboundMessage(
+        channel_id=DEFAULT_CHANNEL,
         wamid=wamid,
         to_wa_id=to,
         kind="admin",

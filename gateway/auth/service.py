@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +30,7 @@ class TokenInfo:
     id: str
     name: str
     scope: str
+    channels: tuple[str, ...] | None  # None: every channel
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
@@ -52,6 +54,7 @@ def _info(row: ApiToken) -> TokenInfo:
         id=row.id,
         name=row.name,
         scope=row.scope,
+        channels=tuple(row.channels) if row.channels is not None else None,
         created_at=_aware(row.created_at) or row.created_at,
         expires_at=_aware(row.expires_at),
         revoked_at=_aware(row.revoked_at),
@@ -64,15 +67,20 @@ def create_token(
     *,
     name: str,
     scope: Scope,
+    channels: Sequence[str] | None,
     expires_in: timedelta | None = None,
     now: datetime | None = None,
 ) -> tuple[NewToken, TokenInfo]:
+    """``channels``: the channel ids the token may act on, at least one; None: every one."""
+    if channels is not None and not channels:
+        raise ValueError("a token needs at least one channel, or every channel")
     now = now or datetime.now(UTC)
     token = new_token()
     row = ApiToken(
         id=token.id,
         name=name,
         scope=scope.value,
+        channels=sorted(set(channels)) if channels is not None else None,
         secret_hash=token.hash,
         created_at=now,
         expires_at=now + expires_in if expires_in else None,
@@ -135,4 +143,5 @@ def authenticate(
         last_used = _aware(row.last_used_at)
         if last_used is None or now - last_used >= TOUCH_EVERY:
             row.last_used_at = now
-        return Principal(token_id=row.id, name=row.name, scope=Scope(row.scope))
+        channels = frozenset(row.channels) if row.channels is not None else None
+        return Principal(token_id=row.id, name=row.name, scope=Scope(row.scope), channels=channels)

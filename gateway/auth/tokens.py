@@ -48,9 +48,14 @@ class Principal:
     token_id: str
     name: str
     scope: Scope
+    # The channels the token may act on; None: every channel.
+    channels: frozenset[str] | None = None
 
     def can(self, permission: Permission) -> bool:
         return permission in GRANTS[self.scope]
+
+    def reaches(self, channel_id: str) -> bool:
+        return self.channels is None or channel_id in self.channels
 
 
 def new_token() -> NewToken:

@@ -7,15 +7,25 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from business_card.contact import CONTACT_FIELDS, LIST_FIELDS, SCALAR_FIELDS
+from business_card.contact import (
+    CONTACT_FIELDS,
+    LANG_LENGTH,
+    LIST_FIELDS,
+    MAX_LENGTH,
+    PHONE_LENGTH,
+    SCALAR_FIELDS,
+    clean_text,
+)
 
 log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def normalise_email(value: str) -> str:
@@ -43,7 +53,7 @@ def _as_list(value: Any) -> list[str]:
         value = [value]
     if isinstance(value, Iterable):
         # PostgreSQL text cannot hold NUL: a shared contact or a QR code may carry one.
-        return [v.replace("\x00", "") for v in value if isinstance(v, str)]
+        return [" ".join(_CONTROL.sub(" ", v).split()) for v in value if isinstance(v, str)]
     return []
 
 
@@ -66,10 +76,18 @@ class ContactFields(BaseModel):
 
     @field_validator(*SCALAR_FIELDS, mode="before")
     @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        if isinstance(value, str):
+    def _one_clean_line(cls, value: Any, info: ValidationInfo) -> Any:
+        """Whatever sent it (the reader, or anyone sharing a contact in chat), text is
+        stored as the reader stores card text: one line, no control characters or escape
+        sequences, cut to its column. The QR payload stays as it was read."""
+        if not isinstance(value, str):
+            return value
+        if info.field_name == "qr":
             return value.replace("\x00", "").strip() or None
-        return value
+        limit = MAX_LENGTH.get(
+            str(info.field_name), PHONE_LENGTH if info.field_name == "fax" else LANG_LENGTH
+        )
+        return clean_text(value, limit)
 
     @field_validator("phones", mode="before")
     @classmethod

@@ -20,13 +20,13 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from business_card.contact import SCALAR_FIELDS
 from gateway.contacts.schemas import ContactFields, unique
 from gateway.db import utcnow
-from gateway.models import CardImage, Contact, ContactEmail, ContactPhone
+from gateway.models import DEFAULT_CHANNEL, CardImage, Contact, ContactEmail, ContactPhone
 
 _PHONE_LIKE = re.compile(r"[\d\s()+\-.]+")
 _SPACES = re.compile(r"\s+")
@@ -52,6 +52,24 @@ def _fitted(fields: ContactFields) -> dict[str, Any]:
     return values
 
 
+# How much a stored field is believed, by where it came from: a human's edit, the card's
+# QR code (what its owner typed), OCR (more at high confidence), a contact shared in chat
+# (whatever the sender's address book says). A reading never overwrites a stronger one.
+EDIT, QR, OCR, SHARED = 4.0, 3.0, 1.0, 0.5
+
+
+def strength(source: str, field_source: str | None, confidence: float | None) -> float:
+    """``source``: the contact's ("card", "shared_contact", "edit"); ``field_source``: the
+    reader's for this field ("qr", "ocr", "qr+ocr"); ``confidence``: the reader's, 0-1."""
+    if source == "edit":
+        return EDIT
+    if source != "card":
+        return SHARED
+    if field_source and "qr" in field_source:
+        return QR
+    return OCR + max(0.0, min(1.0, confidence or 0.0))
+
+
 def upsert_contact(
     session: Session,
     fields: ContactFields,
@@ -59,19 +77,31 @@ def upsert_contact(
     owner_id: int | None,
     source: str,
     confidence: dict[str, float] | None = None,
+    field_sources: dict[str, str] | None = None,
+    channel_id: str = DEFAULT_CHANNEL,
+    across_owners: bool = False,
 ) -> tuple[Contact, bool]:
-    """Create a contact, or merge into one that shares an e-mail or a phone.
+    """Create a contact, or merge into one of this channel that shares an e-mail or a phone:
+    the owner's own contacts only, unless the channel merges ``across_owners``.
 
     When the card matches several contacts it is merged into the oldest; the others are
     left as they are (merging contacts together is a separate, deliberate operation).
     """
     values = _fitted(fields)
-    contact = _find_match(session, values["emails"], values["phones"])
+    strengths = {
+        key: strength(source, (field_sources or {}).get(key), (confidence or {}).get(key))
+        for key in SCALAR_FIELDS
+        if values[key]
+    }
+    owner = None if across_owners else owner_id
+    contact = _find_match(session, values["emails"], values["phones"], channel_id, owner)
     if contact is None:
         contact = Contact(
+            channel_id=channel_id,
             owner_id=owner_id,
             source=source,
             confidence=dict(confidence or {}),
+            strengths=strengths,
             websites=values["websites"],
             phones=[ContactPhone(phone=p) for p in values["phones"]],
             emails=[ContactEmail(email=e) for e in values["emails"]],
@@ -80,12 +110,14 @@ def upsert_contact(
         session.add(contact)
         session.flush()
         return contact, True
-    _merge(contact, values, owner_id=owner_id, confidence=confidence)
+    _merge(contact, values, strengths, owner_id=owner_id, confidence=confidence)
     session.flush()
     return contact, False
 
 
-def _find_match(session: Session, emails: list[str], phones: list[str]) -> Contact | None:
+def _find_match(
+    session: Session, emails: list[str], phones: list[str], channel_id: str, owner_id: int | None
+) -> Contact | None:
     conditions: list[ColumnElement[bool]] = []
     if emails:
         conditions.append(Contact.emails.any(ContactEmail.email.in_(emails)))
@@ -93,29 +125,39 @@ def _find_match(session: Session, emails: list[str], phones: list[str]) -> Conta
         conditions.append(Contact.phones.any(ContactPhone.phone.in_(phones)))
     if not conditions:
         return None
-    stmt = select(Contact).where(or_(*conditions)).order_by(Contact.created_at, Contact.id)
+    stmt = select(Contact).where(Contact.channel_id == channel_id, or_(*conditions))
+    if owner_id is not None:
+        stmt = stmt.where(Contact.owner_id == owner_id)
+    stmt = stmt.order_by(Contact.created_at, Contact.id)
     return session.scalars(stmt.limit(1)).first()
 
 
 def _merge(
     contact: Contact,
     values: dict[str, Any],
+    strengths: dict[str, float],
     *,
     owner_id: int | None,
     confidence: dict[str, float] | None,
 ) -> None:
-    """New non-empty scalars win, empty ones never erase; lists are unioned in order."""
+    """A new value replaces a stored one at least as strong; empty ones never erase; lists
+    are unioned in order (a number more is never a number overwritten)."""
+    stored = dict(contact.strengths or {})
+    kept_confidence = dict(contact.confidence or {})
     for key in SCALAR_FIELDS:
-        if values[key]:
+        if values[key] and strengths[key] >= stored.get(key, 0.0):
             setattr(contact, key, values[key])
+            stored[key] = strengths[key]
+            if confidence and key in confidence:
+                kept_confidence[key] = confidence[key]
     known_phones = {p.phone for p in contact.phones}
     contact.phones.extend(ContactPhone(phone=p) for p in values["phones"] if p not in known_phones)
     known_emails = {e.email for e in contact.emails}
     contact.emails.extend(ContactEmail(email=e) for e in values["emails"] if e not in known_emails)
     # JSON columns are only saved when reassigned, never when mutated in place.
     contact.websites = unique([*(contact.websites or []), *values["websites"]])
-    if confidence:
-        contact.confidence = {**(contact.confidence or {}), **confidence}
+    contact.strengths = stored
+    contact.confidence = kept_confidence
     if contact.owner_id is None and owner_id is not None:
         contact.owner_id = owner_id
     contact.updated_at = utcnow()  # list-only changes would not touch the row otherwise
@@ -127,14 +169,32 @@ MAX_ID = 2**31 - 1
 MAX_OFFSET = 2**63 - 1
 
 
-def get_contact(session: Session, contact_id: int) -> Contact | None:
+# The channels a caller may see: a set of channel ids, or None for every channel.
+Channels = frozenset[str] | None
+
+
+def _in_channels(channels: Channels) -> ColumnElement[bool]:
+    return Contact.channel_id.in_(channels) if channels is not None else true()
+
+
+def get_contact(session: Session, contact_id: int, channels: Channels) -> Contact | None:
+    """The contact, if it exists in one of ``channels``: another channel's is not found."""
     if not 0 < contact_id <= MAX_ID:
         return None  # cannot exist
-    return session.get(Contact, contact_id)
+    contact = session.get(Contact, contact_id)
+    if contact is None or (channels is not None and contact.channel_id not in channels):
+        return None
+    return contact
 
 
-def count_contacts(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Contact)) or 0
+def count_contacts(
+    session: Session, channel_id: str = DEFAULT_CHANNEL, owner_id: int | None = None
+) -> int:
+    """Contacts of a channel; of one owner when ``owner_id`` is given."""
+    stmt = select(func.count()).select_from(Contact).where(Contact.channel_id == channel_id)
+    if owner_id is not None:
+        stmt = stmt.where(Contact.owner_id == owner_id)
+    return session.scalar(stmt) or 0
 
 
 def contact_ids_with_image(session: Session, contact_ids: Sequence[int]) -> set[int]:
@@ -178,6 +238,7 @@ def search_contacts(
     email: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    channels: Channels = None,
 ) -> tuple[list[Contact], int]:
     """Contacts matching every given criterion, newest first, and how many match in all.
 
@@ -186,8 +247,10 @@ def search_contacts(
     """
     q, name, company, phone, email = map(_clean, (q, name, company, phone, email))
     offset = min(offset, MAX_OFFSET)
-    stmt = select(Contact.id, Contact.name, Contact.company).order_by(
-        Contact.created_at.desc(), Contact.id.desc()
+    stmt = (
+        select(Contact.id, Contact.name, Contact.company)
+        .where(_in_channels(channels))
+        .order_by(Contact.created_at.desc(), Contact.id.desc())
     )
     if phone is not None:
         stmt = stmt.where(_phone_matches(phone))
@@ -217,7 +280,7 @@ def _scan_text(
         in_sql = _email_matches(q)
         if _PHONE_LIKE.fullmatch(q):
             in_sql = or_(in_sql, _phone_matches(q))
-        q_ids = set(session.scalars(select(Contact.id).where(in_sql)))
+        q_ids = set(session.scalars(stmt.with_only_columns(Contact.id).where(in_sql)))
     f_q, f_name, f_company = (fold(v) if v is not None else None for v in (q, name, company))
     matched: list[int] = []
     for row_id, row_name, row_company in session.execute(stmt.execution_options(yield_per=1000)):

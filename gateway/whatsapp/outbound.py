@@ -25,11 +25,17 @@ def _aware(stamp: datetime | None) -> datetime | None:
 
 
 def plan_replies(
-    session: Session, message_id: str, to: str, bodies: list[str], phone_number_id: str
+    session: Session,
+    message_id: str,
+    to: str,
+    bodies: list[str],
+    phone_number_id: str,
+    channel_id: str,
 ) -> None:
     for i, body in enumerate(bodies):
         session.add(
             OutboundMessage(
+                channel_id=channel_id,
                 idempotency_key=f"reply:{message_id}:{i}",
                 to_wa_id=to,
                 kind="reply",
@@ -100,7 +106,7 @@ def seconds_until_claimable(
 
 
 def claim_notice(
-    session: Session, message_id: str, to: str, body: str, phone_number_id: str
+    session: Session, message_id: str, to: str, body: str, phone_number_id: str, channel_id: str
 ) -> OutboundMessage | None:
     """The one notice about an inbound message (that it could not be handled), claimed for
     sending; None when it exists already (sent, or another worker is at it)."""
@@ -108,6 +114,7 @@ def claim_notice(
     if session.scalar(select(OutboundMessage.id).where(OutboundMessage.idempotency_key == key)):
         return None
     row = OutboundMessage(
+        channel_id=channel_id,
         idempotency_key=key,
         to_wa_id=to,
         kind="notice",
@@ -167,8 +174,9 @@ def release(session: Session, row_id: int) -> None:
     )
 
 
-def apply_status(session: Session, status: dict[str, Any]) -> str:
-    """Apply one status webhook; returns the effect: advanced, stale, created or ignored."""
+def apply_status(session: Session, status: dict[str, Any], channel_id: str) -> str:
+    """Apply one status webhook of a channel to that channel's messages; returns the effect:
+    advanced, stale, created, ignored, or foreign (the wamid is another channel's)."""
     wamid, state = status["id"], status["status"]
     rank = STATUS_RANK.get(state)
     if rank is None or state in ("pending", "sending"):
@@ -177,7 +185,11 @@ def apply_status(session: Session, status: dict[str, Any]) -> str:
     errors = status.get("errors") if isinstance(status.get("errors"), list) else []
     result = session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.wamid == wamid, OutboundMessage.status_rank < rank)
+        .where(
+            OutboundMessage.wamid == wamid,
+            OutboundMessage.channel_id == channel_id,
+            OutboundMessage.status_rank < rank,
+        )
         .values(
             status=state,
             status_rank=rank,
@@ -187,11 +199,13 @@ def apply_status(session: Session, status: dict[str, Any]) -> str:
     )
     if result.rowcount:  # type: ignore[attr-defined]
         return "advanced"
-    if session.scalar(select(OutboundMessage.id).where(OutboundMessage.wamid == wamid)):
-        return "stale"
+    owner = session.scalar(select(OutboundMessage.channel_id).where(OutboundMessage.wamid == wamid))
+    if owner is not None:
+        return "stale" if owner == channel_id else "foreign"
     recipient = status.get("recipient_id")
     session.add(
         OutboundMessage(
+            channel_id=channel_id,
             wamid=wamid,
             kind="external",
             status=state,

@@ -26,6 +26,18 @@ STATUS = {
     "ru": "📊 Статус\nВ очереди: {pending}\nРаспознавание визиток: {reader}\nКонтактов: {contacts}",
     "en": "📊 Status\nQueued: {pending}\nCard reader: {reader}\nContacts stored: {contacts}",
 }
+STATUS_BRIEF = {
+    "ru": "📊 Статус\nРаспознавание визиток: {reader}",
+    "en": "📊 Status\nCard reader: {reader}",
+}
+NOT_LISTED = {
+    "ru": "Спасибо! Этот номер принимает визитки только от сотрудников компании.",
+    "en": "Thanks! This number accepts business cards from the company's staff only.",
+}
+OVER_QUOTA = {
+    "ru": "⏳ Вы прислали уже {limit} визиток за час. Пришлите эту чуть позже.",
+    "en": "⏳ You have sent {limit} cards in the last hour. Please send this one a little later.",
+}
 READER_STATE = {"ru": ("готово", "недоступно"), "en": ("ready", "unavailable")}
 TEXT_HINT = {
     "ru": "Пришлите фото визитки — я сохраню контакт. /help — справка.",

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,10 +41,11 @@ from gateway import jetstream
 from gateway.contacts.schemas import ContactFields
 from gateway.contacts.service import count_contacts, upsert_contact
 from gateway.metrics import CARD_READS, CARD_SECONDS, STATUS_UPDATES, record_message
-from gateway.models import CardImage, InboundMessage, OutboundMessage
+from gateway.models import DEFAULT_CHANNEL, CardImage, InboundMessage, OutboundMessage
 from gateway.reader_pool import ReaderCrashed
 from gateway.whatsapp import outbound, replies
 from gateway.whatsapp.phone_regions import fallback_regions
+from gateway.whatsapp.senders import SenderPolicy
 from gateway.whatsapp.shared_contacts import fields_of_shared_contact
 from gateway.whatsapp.users import Sender, find_user, upsert_user
 from gateway.worker_context import WorkerContext
@@ -95,6 +96,11 @@ class Message:
         )
 
     @property
+    def channel(self) -> str:
+        """The channel whose route received it: everything stored for it belongs there."""
+        return self.event.channel_id or DEFAULT_CHANNEL
+
+    @property
     def command(self) -> str:
         """``/start``, ``/help``, ``/status``… in lower case; "" for other text."""
         body = self.text.strip()
@@ -114,9 +120,14 @@ class Plan:
     everything it produced, committed together by stage 2."""
 
     state: str | None  # None (new), "stored" (replies may be unsent) or "done"
+    policy: SenderPolicy = field(default_factory=SenderPolicy)
     lang: str | None = None  # the language the message is written in, kept on the user
     replies: list[str] = field(default_factory=list)
-    contacts: list[tuple[ContactFields, str, dict[str, float]]] = field(default_factory=list)
+    # Fields, their source ("card", "shared_contact"), the reader's confidence and its source
+    # per field ("qr", "ocr"…): how strongly each value may overwrite a stored one.
+    contacts: list[tuple[ContactFields, str, dict[str, float], dict[str, str]]] = field(
+        default_factory=list
+    )
     image: dict[str, Any] | None = None
 
 
@@ -124,7 +135,8 @@ async def handle_event(ctx: WorkerContext, event: InboundEvent, heartbeat: Heart
     if event.kind == "message":
         await handle_message(ctx, Message.of(event), heartbeat)
     elif event.kind == "status":
-        effect = await ctx.transaction(lambda s: outbound.apply_status(s, event.data))
+        channel = event.channel_id or DEFAULT_CHANNEL
+        effect = await ctx.transaction(lambda s: outbound.apply_status(s, event.data, channel))
         STATUS_UPDATES.labels(status=str(event.data.get("status")), effect=effect).inc()
     else:
         # Errors and non-message fields stay recorded in the stream; nothing to act on.
@@ -160,16 +172,26 @@ async def plan_message(ctx: WorkerContext, message: Message, heartbeat: Heartbea
     Writes nothing, so the slow and failing work (media, card reading) holds no transaction
     and may be repeated freely."""
 
-    def look_up(session: Session) -> tuple[str | None, str | None, int]:
+    policy = ctx.sender_policy(message.channel)
+
+    def look_up(session: Session) -> tuple[str | None, str | None, int, int]:
         state = session.scalar(
             select(InboundMessage.state).where(InboundMessage.message_id == message.id)
         )
-        user = find_user(session, message.sender)
-        contacts = count_contacts(session) if message.command == "/status" else 0
-        return state, (user.lang if user else None), contacts
+        user = find_user(session, message.sender, message.channel)
+        contacts = added = 0
+        if message.command == "/status" and policy.may_add(message.sender):
+            # The channel's count for the shared CRM's senders; a sender's own otherwise.
+            if policy.shared_crm:
+                contacts = count_contacts(session, message.channel)
+            elif user is not None:
+                contacts = count_contacts(session, message.channel, user.id)
+        if user is not None and (message.is_card or message.type == "contacts"):
+            added = _added_last_hour(session, user.id, message.channel)
+        return state, (user.lang if user else None), contacts, added
 
-    state, known_lang, contacts = await ctx.transaction(look_up)
-    plan = Plan(state=state)
+    state, known_lang, contacts, added = await ctx.transaction(look_up)
+    plan = Plan(state=state, policy=policy)
     if state == "done":
         log.info("message %s already handled; dropping the redelivery", message.id)
         return plan
@@ -183,6 +205,16 @@ async def plan_message(ctx: WorkerContext, message: Message, heartbeat: Heartbea
         plan.replies.append(await _reply_to_text(ctx, message, lang, contacts))
         return plan
     lang = known_lang or "ru"
+    if message.is_card or message.type == "contacts":
+        if not policy.may_add(message.sender):
+            log.info(
+                "message %s: the sender is not on channel %s's list", message.id, message.channel
+            )
+            plan.replies.append(replies.NOT_LISTED[lang])
+            return plan
+        if policy.over_quota(added):
+            plan.replies.append(replies.OVER_QUOTA[lang].format(limit=policy.cards_per_hour))
+            return plan
     if message.type == "contacts":
         _plan_shared_contacts(message, plan, lang)
     elif message.is_card:
@@ -206,15 +238,17 @@ async def _reply_to_text(ctx: WorkerContext, message: Message, lang: str, contac
             pending = "?"
         ok, bad = replies.READER_STATE[lang]
         reader = ok if ctx.reader.ready else bad
+        if not ctx.sender_policy(message.channel).may_add(message.sender):
+            return replies.STATUS_BRIEF[lang].format(reader=reader)  # no counts for strangers
         return replies.STATUS[lang].format(pending=pending, reader=reader, contacts=contacts)
     return replies.TEXT_HINT[lang]
 
 
 def _plan_shared_contacts(message: Message, plan: Plan, lang: str) -> None:
     for shared in message.shared_contacts:
-        plan.contacts.append((fields_of_shared_contact(shared), "shared_contact", {}))
+        plan.contacts.append((fields_of_shared_contact(shared), "shared_contact", {}, {}))
     if plan.contacts:
-        text = "\n\n".join(replies.describe_fields(f.model_dump()) for f, _, _ in plan.contacts)
+        text = "\n\n".join(replies.describe_fields(c[0].model_dump()) for c in plan.contacts)
         plan.replies.append(f"{replies.CONTACT_HEADER[lang]}\n{text}")
     else:
         plan.replies.append(replies.UNSUPPORTED[lang])
@@ -273,7 +307,8 @@ async def _read_card(
         CARD_READS.labels(source="none", outcome="empty").inc()
     else:
         contact = reading["contact"]
-        plan.contacts.append((ContactFields.from_reader(contact), "card", reading["confidence"]))
+        fields = ContactFields.from_reader(contact)
+        plan.contacts.append((fields, "card", reading["confidence"], reading["source"]))
         plan.replies.append(replies.clip(replies.card_reply(contact)))
         sources = set(reading["source"].values())
         CARD_READS.labels(source="+".join(sorted(sources)) or "none", outcome="found").inc()
@@ -309,9 +344,12 @@ async def commit_message(ctx: WorkerContext, message: Message, plan: Plan) -> No
     committed it first wins, and ours is dropped whole."""
 
     def store(session: Session) -> None:
-        user = upsert_user(session, message.sender, sent_at=message.sent_at, lang=plan.lang)
+        user = upsert_user(
+            session, message.sender, message.channel, sent_at=message.sent_at, lang=plan.lang
+        )
         row = InboundMessage(
             message_id=message.id,
+            channel_id=message.channel,
             phone_number_id=message.event.phone_number_id,
             user_id=user.id,
             type=message.type,
@@ -324,19 +362,34 @@ async def commit_message(ctx: WorkerContext, message: Message, plan: Plan) -> No
                 session.add(row)
         except IntegrityError:
             return  # another worker committed this message meanwhile: its work stands
-        for fields, source, confidence in plan.contacts:
+        for fields, source, confidence, field_sources in plan.contacts:
             contact, _ = upsert_contact(
-                session, fields, owner_id=user.id, source=source, confidence=confidence
+                session,
+                fields,
+                owner_id=user.id,
+                source=source,
+                confidence=confidence,
+                field_sources=field_sources,
+                channel_id=message.channel,
+                across_owners=plan.policy.shared_crm,
             )
             row.contact_id = contact.id
         if plan.image is not None:
-            session.add(CardImage(message_id=message.id, contact_id=row.contact_id, **plan.image))
+            session.add(
+                CardImage(
+                    message_id=message.id,
+                    channel_id=message.channel,
+                    contact_id=row.contact_id,
+                    **plan.image,
+                )
+            )
         outbound.plan_replies(
             session,
             message.id,
             message.sender.address,
             plan.replies,
             message.event.phone_number_id,
+            message.channel,
         )
 
     await ctx.transaction(store)
@@ -426,11 +479,28 @@ def _claim_failure_notice(session: Session, message: Message) -> OutboundMessage
     stored = select(InboundMessage.id).where(InboundMessage.message_id == message.id)
     if session.scalar(stored):
         return None
-    user = find_user(session, message.sender)
+    user = find_user(session, message.sender, message.channel)
     body = replies.FAILED[(user.lang if user else None) or "ru"]
     return outbound.claim_notice(
-        session, message.id, message.sender.address, body, message.event.phone_number_id
+        session,
+        message.id,
+        message.sender.address,
+        body,
+        message.event.phone_number_id,
+        message.channel,
     )
+
+
+def _added_last_hour(session: Session, user_id: int, channel_id: str) -> int:
+    """Cards and shared contacts this user sent the channel in the last hour (its quota)."""
+    since = datetime.now(UTC) - timedelta(hours=1)
+    stmt = select(func.count()).where(
+        InboundMessage.user_id == user_id,
+        InboundMessage.channel_id == channel_id,
+        InboundMessage.type.in_(("image", "document", "contacts")),
+        InboundMessage.created_at >= since,
+    )
+    return session.scalar(stmt) or 0
 
 
 def _timestamp(raw: Any) -> datetime | None:

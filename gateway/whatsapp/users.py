@@ -47,22 +47,30 @@ class Sender:
         return self.wa_id or self.bsuid or ""
 
 
-def find_user(session: Session, sender: Sender) -> User | None:
-    return session.scalar(select(User).where(User.user_key == sender.user_key))
+def find_user(session: Session, sender: Sender, channel_id: str) -> User | None:
+    """The sender as a user of one channel: one person on two channels is two users."""
+    return session.scalar(
+        select(User).where(User.channel_id == channel_id, User.user_key == sender.user_key)
+    )
 
 
 def upsert_user(
-    session: Session, sender: Sender, *, sent_at: datetime | None, lang: str | None
+    session: Session,
+    sender: Sender,
+    channel_id: str,
+    *,
+    sent_at: datetime | None,
+    lang: str | None,
 ) -> User:
-    user = find_user(session, sender)
+    user = find_user(session, sender, channel_id)
     if user is None:
         try:
             with session.begin_nested():
-                user = User(user_key=sender.user_key)
+                user = User(channel_id=channel_id, user_key=sender.user_key)
                 session.add(user)
         except IntegrityError:
             # The user's other first message, handled at the same moment, created them.
-            user = find_user(session, sender)
+            user = find_user(session, sender, channel_id)
             if user is None:
                 raise
     user.bsuid = sender.bsuid or user.bsuid

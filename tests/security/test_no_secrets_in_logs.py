@@ -136,7 +136,9 @@ class Processes:
         return done.stdout
 
     async def issue(self, scope: str) -> str:
-        token = self.cli("create", "--name", f"leak-test-{scope}", "--scope", scope).strip()
+        token = self.cli(
+            "create", "--name", f"leak-test-{scope}", "--scope", scope, "--all-channels"
+        ).strip()
         assert TOKEN_RE.fullmatch(token), token  # stdout: the token alone
         return token
 
@@ -288,7 +290,9 @@ async def test_nothing_logs_a_secret_even_at_debug(
 
     async def issue(scope: str) -> str:
         with transaction(db) as session:
-            token, _ = create_token(session, name=f"leak-test-{scope}", scope=Scope(scope))
+            token, _ = create_token(
+                session, name=f"leak-test-{scope}", scope=Scope(scope), channels=None
+            )
         return token.value
 
     async def revoke(token: str) -> None:

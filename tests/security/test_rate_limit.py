@@ -65,7 +65,7 @@ async def test_each_token_has_its_own_bucket(limited, database_url) -> None:
     engine = make_engine(database_url)
     with transaction(make_sessionmaker(engine)) as session:
         viewer, _ = create_token(
-            session, name="viewer", scope=Scope.VIEWER, expires_in=timedelta(days=1)
+            session, name="viewer", scope=Scope.VIEWER, channels=None, expires_in=timedelta(days=1)
         )
     engine.dispose()
     admin = admin_headers(limited.settings)
@@ -94,9 +94,37 @@ async def test_failed_authentications_are_limited_per_client(limited) -> None:
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) >= 1
     assert (await limited.http.get(contacts_url(limited))).status_code == 429  # no token either
-    # A valid token from the same address is not locked out by someone else's guessing.
+    # The limit comes before the token lookup: a locked-out address learns nothing more,
+    # not even that a token is valid, until its Retry-After has passed.
     ok = await limited.http.get(contacts_url(limited), headers=admin_headers(limited.settings))
-    assert ok.status_code == 200
+    assert ok.status_code == 429
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_behind_a_trusted_proxy_each_client_has_its_own_limit(start_gateway) -> None:
+    """Behind an ingress controller every request comes from its address: the client is the
+    one X-Forwarded-For names, believed only from the proxies in IBBASE_TRUSTED_PROXIES."""
+    behind = start_gateway(**LIMITS, trusted_proxies="127.0.0.1/32")
+    url, wrong = contacts_url(behind), {"Authorization": "Bearer guess"}
+
+    def via(client: str) -> dict[str, str]:
+        return {**wrong, "X-Forwarded-For": client}
+
+    for _ in range(2):
+        assert (await behind.http.get(url, headers=via("203.0.113.5"))).status_code == 401
+    assert (await behind.http.get(url, headers=via("203.0.113.5"))).status_code == 429
+    assert (await behind.http.get(url, headers=via("203.0.113.6"))).status_code == 401
+    admin = {**admin_headers(behind.settings), "X-Forwarded-For": "203.0.113.7"}
+    assert (await behind.http.get(url, headers=admin)).status_code == 200
+
+    # Without trust, X-Forwarded-For is the client's own claim: a new one each time buys
+    # no new attempts.
+    direct = start_gateway(**LIMITS)
+    url = contacts_url(direct)
+    answers = [
+        (await direct.http.get(url, headers=via(f"198.51.100.{i}"))).status_code for i in range(4)
+    ]
+    assert answers == [401, 401, 429, 429]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

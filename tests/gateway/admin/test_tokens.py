@@ -38,6 +38,7 @@ def issue(db: sessionmaker[Session]) -> Issue:
     """Create a token in the database as `ibbase admin token create` does; its value."""
 
     def issue(scope: Scope, *, expires_in: timedelta | None = None, **kw: Any) -> str:
+        kw.setdefault("channels", None)
         with transaction(db) as session:
             token, _ = create_token(
                 session, name=f"{scope}-test", scope=scope, expires_in=expires_in, **kw

@@ -35,7 +35,7 @@ def test_new_contact_is_created(sessions: sessionmaker[Session]) -> None:
         )
     assert created
     with sessions() as session:
-        stored = get_contact(session, contact.id)
+        stored = get_contact(session, contact.id, None)
         assert stored is not None
         assert stored.name == "John Smith"
         assert _phones(stored) == ["+12025550123"]
@@ -59,7 +59,7 @@ def test_merge_by_email_case_insensitive(
     assert not created and contact.id == first
     with sessions() as session:
         assert count_contacts(session) == 1
-        stored = get_contact(session, first)
+        stored = get_contact(session, first, None)
         assert stored is not None
         assert stored.name == "Мария Иванова"
         assert _phones(stored) == ["+74951234567"]
@@ -84,7 +84,7 @@ def test_merge_by_phone_unions_lists_in_order(
     assert second == first
     with sessions() as session:
         assert count_contacts(session) == 1
-        stored = get_contact(session, first)
+        stored = get_contact(session, first, None)
         assert stored is not None
         assert _phones(stored) == ["+12025550123", "+12025550124", "+12025550199"]
         assert _emails(stored) == ["john@acme.example.com", "j.smith@acme.example.com"]
@@ -115,7 +115,7 @@ def test_empty_values_never_erase(sessions: sessionmaker[Session], add_contact: 
     again = add_contact(name="", title="Генеральный директор", phones=["+74951234567"])
     assert again == first
     with sessions() as session:
-        stored = get_contact(session, first)
+        stored = get_contact(session, first, None)
         assert stored is not None
         assert stored.name == "Пётр Сидоров"
         assert stored.title == "Генеральный директор"  # a new non-empty value wins
@@ -130,14 +130,14 @@ def test_card_matching_two_contacts_merges_into_the_oldest(
     by_email = add_contact(name="A", emails=["a@example.com"])
     by_phone = add_contact(name="B", phones=["+12025550123"])
     with transaction(sessions) as session:  # make the later-inserted one the oldest
-        older = get_contact(session, by_phone)
+        older = get_contact(session, by_phone, None)
         assert older is not None
         older.created_at = older.created_at - timedelta(days=1)
     merged = add_contact(name="AB", emails=["a@example.com"], phones=["+12025550123"])
     assert merged == by_phone
     with sessions() as session:
         assert count_contacts(session) == 2  # the other one is left alone
-        other = get_contact(session, by_email)
+        other = get_contact(session, by_email, None)
         assert other is not None and other.name == "A"
 
 
@@ -159,7 +159,7 @@ def test_merge_keeps_owner_and_merges_confidence(sessions: sessionmaker[Session]
         )
     assert not created
     with sessions() as session:
-        stored = get_contact(session, contact.id)
+        stored = get_contact(session, contact.id, None)
         assert stored is not None
         assert stored.confidence == {"name": 0.8, "emails": 0.9}
         assert stored.source == "card"
@@ -170,7 +170,7 @@ def test_over_long_values_are_clipped_not_fatal(
 ) -> None:
     contact_id = add_contact(title="x" * 1000, phones=["+1" + "2" * 40, "+12025550123"])
     with sessions() as session:
-        stored = get_contact(session, contact_id)
+        stored = get_contact(session, contact_id, None)
         assert stored is not None
         assert stored.title == "x" * 256
         assert _phones(stored) == ["+12025550123"]
