@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from gateway.log_config import mask_secrets
 from whatsapp_cloud.registry import ChannelEntry, channel_id
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,11 @@ class ChannelRegistry:
             snapshot, invalid, conflicts = self._read(before)
             # A swap in the middle of the read may have mixed old and new files: read again.
             if self._fingerprint_now() == before:
+                mask_secrets(
+                    secret.get_secret_value()
+                    for entry in snapshot.by_id.values()
+                    for secret in (entry.app_secret, entry.access_token, *entry.verify_tokens)
+                )
                 self._report(conflicts)
                 self._swap(snapshot, invalid, before)
                 return True

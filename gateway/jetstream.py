@@ -129,8 +129,17 @@ def consumer_config(settings: Settings) -> ConsumerConfig:
         ack_wait=settings.ack_wait_s,
         max_deliver=settings.max_deliver + 1,
         filter_subject=f"{settings.subject_prefix}.>",
-        max_ack_pending=max(64, settings.worker_concurrency * 8),
+        # Events held by workers plus those backing off after a failure (a nak'd event
+        # stays pending until redelivered): room for one channel's failures to wait out
+        # their backoff without stopping deliveries to every other channel.
+        max_ack_pending=max(1024, settings.worker_concurrency * 64),
     )
+
+
+async def ensure_consumer(js: JetStreamContext, settings: Settings) -> None:
+    """Create the worker's durable consumer, or bring an existing one's editable limits
+    (max_ack_pending, ack_wait, max_deliver) to this version's."""
+    await js.add_consumer(settings.stream, consumer_config(settings))
 
 
 async def pending_events(js: JetStreamContext, settings: Settings) -> int:

@@ -40,12 +40,27 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 class RedactingFormatter(logging.Formatter):
     def __init__(self, fmt: str, datefmt: str, secrets: Iterable[str] = ()):
         super().__init__(fmt, datefmt)
+        self.secrets: list[str] = []
+        self.learn(secrets)
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Mask these too from now on (secrets learnt at run time: the channel registry's)."""
         # Longest first, so that a secret containing another is masked whole. Very short
         # values would mask innocent text and are no secrets anyway.
-        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        known = set(self.secrets) | {s for s in secrets if len(s) >= 6}
+        self.secrets = sorted(known, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record), self.secrets)
+
+
+def mask_secrets(secrets: Iterable[str]) -> None:
+    """Give the process's redactor secrets it learnt after start-up. Secrets that leave
+    (a rotated token) stay masked: a line may still quote them."""
+    values = list(secrets)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, RedactingFormatter):
+            handler.formatter.learn(values)
 
 
 def configure_logging(process: str, level: str = "INFO", secrets: Iterable[str] = ()) -> None:

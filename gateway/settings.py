@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     # worker
     consumer: str = "ibbase-worker"
     worker_concurrency: int = 4
+    # Slots of worker_concurrency one channel may hold at once; 0: all but one.
+    worker_channel_concurrency: int = Field(0, ge=0)
     ack_wait_s: float = 60
     max_deliver: int = 5
     retry_backoff_s: list[float] = [1, 5, 30, 120]

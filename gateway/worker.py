@@ -59,9 +59,16 @@ class Worker:
         self.ctx = ctx
         self.settings = ctx.settings
         self.inflight: set[asyncio.Task[None]] = set()
+        # Events being handled (holding a slot), and the slots each channel may hold: a
+        # channel whose events are slow (a Graph API timing out, a database lock) leaves
+        # slots to the others. Events waiting for their channel's turn hold no slot.
+        self.running = 0
+        self.channel_slots = channel_slots(ctx.settings)
+        self._channels: dict[str, asyncio.Semaphore] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         s = self.settings
+        await jetstream.ensure_consumer(self.ctx.js, s)
         sub = await self.ctx.js.pull_subscribe(
             f"{s.subject_prefix}.>",
             durable=s.consumer,
@@ -73,7 +80,12 @@ class Worker:
         )
         pause = 0.5
         while not stop.is_set():
-            free = s.worker_concurrency - len(self.inflight)
+            # Slots left, and room for events waiting for their channel (bounded: they are
+            # JetStream's pending acks, which other channels need too).
+            free = min(
+                s.worker_concurrency - self.running,
+                s.worker_concurrency * WAITING_PER_SLOT - len(self.inflight),
+            )
             if free <= 0:
                 # Every slot busy (perhaps all waiting out a database outage): a stop must
                 # still be seen at once.
@@ -152,8 +164,14 @@ class Worker:
             await self.dead_letter(msg, f"undecodable event: {exc}", reason="undecodable")
             return
         keep_alive = asyncio.create_task(self._keep_alive(msg))
+        slots = self._slots_of(event)
         try:
-            await self._handle(msg, event, deliveries)
+            async with slots:
+                self.running += 1
+                try:
+                    await self._handle(msg, event, deliveries)
+                finally:
+                    self.running -= 1
         except (NatsError, OSError) as exc:
             # The ack, nak or dead-letter did not reach JetStream (it is restarting): the
             # event comes back after ack_wait, and its work, if done, is found done.
@@ -188,6 +206,13 @@ class Worker:
             await self.retry_or_dead_letter(msg, event, deliveries, exc)
             return
         await msg.ack()  # its work is committed and its replies are recorded as sent
+
+    def _slots_of(self, event: InboundEvent) -> asyncio.Semaphore:
+        key = event.channel_id or f"phone:{event.phone_number_id}"
+        slots = self._channels.get(key)
+        if slots is None:
+            slots = self._channels[key] = asyncio.Semaphore(self.channel_slots)
+        return slots
 
     async def _keep_alive(self, msg: Msg) -> None:
         """Tell JetStream the event is still in hand, so that it is redelivered only when
@@ -262,6 +287,18 @@ class Worker:
         )
         DEAD_LETTERS.labels(reason=reason).inc()
         await msg.term()
+
+
+# Events held beyond the slots, waiting for their channel's turn, per slot.
+WAITING_PER_SLOT = 4
+
+
+def channel_slots(settings: Settings) -> int:
+    """The slots one channel may hold at once: all but one unless configured, so that a
+    channel whose events hang cannot keep every other channel waiting."""
+    if settings.worker_channel_concurrency:
+        return min(settings.worker_channel_concurrency, settings.worker_concurrency)
+    return max(1, settings.worker_concurrency - 1)
 
 
 def reader_processes(settings: Settings) -> int:

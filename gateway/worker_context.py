@@ -42,8 +42,12 @@ class WorkerContext:
     outage_patience_s: float = 300.0
 
     def sender_policy(self, channel_id: str) -> SenderPolicy:
-        """Who may add to the channel's CRM. One policy for every channel of this
-        installation (IBBASE_SENDER_* settings)."""
+        """Who may add to the channel's CRM: its WhatsAppChannel's ``spec.senders``, else the
+        installation's (IBBASE_SENDER_* settings)."""
+        entry = self.graphs.entry(channel_id)
+        rules = entry.senders if entry is not None else None
+        if rules is not None:
+            return SenderPolicy.of(rules.policy, rules.allowlist, rules.cards_per_hour)
         s = self.settings
         return SenderPolicy.of(s.sender_policy, s.sender_allowlist, s.sender_cards_per_hour)
 

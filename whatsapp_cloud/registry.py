@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, field_serializer
 
@@ -44,6 +45,19 @@ def claim_rank(created: datetime | None, namespace: str, name: str) -> tuple[dat
     return (created or _UNKNOWN_CLAIM, namespace, name)
 
 
+class SenderRules(BaseModel):
+    """Who may add to a channel's CRM (spec.senders of its WhatsAppChannel): ``open`` (anyone;
+    a sender's contacts are their own) or ``allowlist`` (only these wa_ids or phone numbers,
+    into one shared CRM), and how many cards or shared contacts one sender may add an hour
+    (0: no cap)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    policy: Literal["open", "allowlist"] = "open"
+    allowlist: list[str] = Field(default_factory=list, max_length=10_000)
+    cards_per_hour: int = Field(default=60, ge=0, alias="cardsPerHour")
+
+
 class ChannelEntry(BaseModel):
     """One channel as the gateway and the worker see it. Secrets stay ``SecretStr`` in
     memory and in ``repr``; :meth:`dump_json` is the one place that writes them out."""
@@ -64,6 +78,8 @@ class ChannelEntry(BaseModel):
     access_token: SecretStr
     # When the channel claimed the number (its creationTimestamp); None in older entries.
     created: AwareDatetime | None = None
+    # None: the installation's sender policy (IBBASE_SENDER_* of the gateway and worker).
+    senders: SenderRules | None = None
 
     @field_serializer("verify_tokens", when_used="json")
     def _reveal_tokens(self, tokens: list[SecretStr]) -> list[str]:

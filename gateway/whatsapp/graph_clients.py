@@ -92,6 +92,12 @@ class GraphClients:
             return self.single
         raise UnknownChannel(phone_number_id)
 
+    def entry(self, channel_id: str) -> ChannelEntry | None:
+        """The registry entry of a channel; None for the single channel or an unknown one."""
+        if not channel_id or self._registry is None:
+            return None
+        return self._registry.get(channel_id)
+
     async def aclose(self) -> None:
         for pool in self._pools.values():
             await pool.aclose()

@@ -58,6 +58,12 @@ class TokenRotation(_Spec):
         return parse_duration(self.check_every)
 
 
+class SendersSpec(_Spec):
+    policy: Literal["open", "allowlist"] = "open"
+    allowlist: list[str] = Field(default_factory=list)
+    cards_per_hour: int = Field(default=60, alias="cardsPerHour")
+
+
 class ChannelSpec(_Spec):
     """The spec with the CRD's defaults, for objects stored before a default existed."""
 
@@ -71,6 +77,7 @@ class ChannelSpec(_Spec):
     ingress: IngressSpec = Field(default_factory=IngressSpec)
     gateway: GatewaySpec = Field(default_factory=GatewaySpec)
     token_rotation: TokenRotation = Field(default_factory=TokenRotation, alias="tokenRotation")
+    senders: SendersSpec | None = None
 
 
 class RegistrationStatus(_Status):

@@ -105,6 +105,7 @@ def build_registry_entry(
             "access_token": creds.access_token,
             # The claim on the number: the gateway serves the older of two claims.
             "created": ch.created,
+            "senders": ch.spec.senders.model_dump() if ch.spec.senders else None,
         }
     )
 

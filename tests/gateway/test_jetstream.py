@@ -51,6 +51,21 @@ async def test_streams_created_and_updated_idempotently(js: Any) -> None:
     assert dlq.config.subjects == [f"{settings.dlq_subject_prefix}.>"]
 
 
+async def test_an_existing_consumer_gets_this_versions_limits(js: Any) -> None:
+    """A consumer made by an older version (max_ack_pending 64) is updated in place: its
+    acknowledgement state is kept, its limits become this version's."""
+    settings = own_streams()
+    await jetstream.ensure_streams(js, settings)
+    old = jetstream.consumer_config(settings)
+    old.max_ack_pending = 64
+    await js.add_consumer(settings.stream, old)
+    await jetstream.ensure_consumer(js, settings)
+    info = await js.consumer_info(settings.stream, settings.consumer)
+    assert info.config.max_ack_pending == jetstream.consumer_config(settings).max_ack_pending
+    assert info.config.max_ack_pending >= 1024
+    await jetstream.ensure_consumer(js, settings)  # again: nothing to change, no error
+
+
 async def test_renamed_stream_over_old_subjects_is_refused_clearly(js: Any) -> None:
     old = own_streams()
     await jetstream.ensure_streams(js, old)

@@ -169,3 +169,19 @@ def test_certificate_ready_condition() -> None:
     assert certificate_ready(cert) == ready
     assert certificate_ready({"status": {}}) is None
     assert certificate_ready(None) is None
+
+
+def test_registry_entry_carries_the_channels_sender_rules() -> None:
+    """spec.senders reaches the worker through the registry; unset, the entry says nothing
+    and the installation's policy applies."""
+    creds = Credentials(access_token="EAAG-token", app_secret="app-secret")
+    senders = {"policy": "allowlist", "allowlist": ["+7 900 000-00-01"], "cardsPerHour": 5}
+    entry = build_registry_entry(
+        _channel(senders=senders), creds, ["tok"], graph_url="https://graph.example.test/"
+    )
+    assert entry.senders is not None
+    assert (entry.senders.policy, entry.senders.allowlist) == ("allowlist", ["+7 900 000-00-01"])
+    assert entry.senders.cards_per_hour == 5
+    assert json.loads(entry.dump_json())["senders"]["cards_per_hour"] == 5
+    plain = build_registry_entry(_channel(), creds, ["tok"], graph_url="https://g.example.test/")
+    assert plain.senders is None and "senders" not in json.loads(plain.dump_json())

@@ -11,10 +11,12 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from gateway.auth.tokens import new_token
+from gateway.channels import ChannelRegistry
 from gateway.log_config import configure_logging, redact
 from gateway.settings import Settings
 from ibbase_dev.stack import Stack
 from ibbase_dev.up import _banner
+from tests.gateway.channel_volume import SecretVolume, make_channel
 
 
 @pytest.fixture
@@ -73,6 +75,36 @@ def test_log_lines_and_tracebacks_are_redacted(root_logging: None, monkeypatch) 
     # Libraries that would log credentials in URLs or every SQL parameter stay quiet.
     for noisy in ("httpx", "httpcore", "sqlalchemy.engine"):
         assert not logging.getLogger(noisy).isEnabledFor(logging.INFO)
+
+
+def test_registry_channels_secrets_are_redacted_once_loaded(
+    root_logging: None, monkeypatch, tmp_path
+) -> None:
+    """The registry's secrets are not in the settings the redactor starts with: it learns
+    each channel's app secret, access token and verify tokens as the registry loads them,
+    and keeps masking a token after it is rotated away."""
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    configure_logging("test", "DEBUG")
+    volume = SecretVolume(tmp_path / "registry")
+    first = make_channel(
+        "sales", phone_number_id="111000000000001", business_account_id="211000000000001",
+        app_secret="reg-app-secret-1", access_token="EAAreg-token-1",
+        verify_tokens=("reg-verify-1",),
+    )  # fmt: skip
+    volume.write_channels(first)
+    registry = ChannelRegistry(volume.directory)
+    registry.refresh()
+    log = logging.getLogger("gateway.test")
+    log.warning("leaked %s %s %s", "reg-app-secret-1", "EAAreg-token-1", "reg-verify-1")
+    rotated = first.model_copy(update={"access_token": SecretStr("EAAreg-token-2")})
+    volume.write_channels(rotated)
+    registry.refresh()
+    log.warning("leaked again %s and %s", "EAAreg-token-1", "EAAreg-token-2")
+    output = stream.getvalue()
+    for secret in ("reg-app-secret-1", "EAAreg-token-1", "EAAreg-token-2", "reg-verify-1"):
+        assert secret not in output
+    assert "leaked *** *** ***" in output and "leaked again *** and ***" in output
 
 
 def test_settings_errors_do_not_echo_inputs() -> None:

@@ -4,6 +4,8 @@ single channel of the WHATSAPP_* settings; a token rotated in the registry is us
 next send; a number no channel serves is refused at the edge, and one already stored (or
 whose channel and number disagree) is dead-lettered without stopping the worker."""
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -342,3 +344,21 @@ async def test_a_number_no_channel_serves_is_dead_lettered(stack, database_url) 
     await stack.reply(stack.sandbox_a.url, ok)
     for url in (stack.sandbox_a.url, stack.sandbox_b.url, stack.single_url):
         assert all(r.get("to") != "79000000009" for r in await stack.records(url))
+
+
+async def test_a_channel_whose_sends_hang_leaves_slots_to_the_others(stack) -> None:
+    """Issue 15 (6): one channel cannot stall the others. Channel A's Graph API hangs on every
+    send; A's events hold at most all slots but one, so B's message is answered at once."""
+    assert stack.settings.worker_concurrency == 4
+    await stack.http.post(
+        f"{stack.sandbox_a.url}/sandbox/faults",
+        json={"endpoint": "messages", "delay_s": 12, "count": 50},
+    )
+    for i in range(6):
+        wa_id = f"7900000010{i}"
+        await stack.send(stack.a, wa_id, wh.text_message(wa_id, "/help"))
+    await asyncio.sleep(1)  # A's events now hold their slots, hanging in the Graph API
+    started = time.monotonic()
+    msg_b = await stack.send(stack.b, "79000000002", wh.text_message("79000000002", "/help"))
+    await stack.reply(stack.sandbox_b.url, msg_b, timeout=8)
+    assert time.monotonic() - started < 8
