@@ -20,6 +20,17 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+def _string_list(value: Any) -> Any:
+    """A list setting as the environment gives it: a JSON list or comma-separated values;
+    blanks dropped. Anything else is left to pydantic to refuse."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = json.loads(text) if text.startswith("[") else text.split(",")
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return value
+
+
 class Settings(BaseSettings):
     # hide_input_in_errors: a validation error would otherwise echo the raw input, secrets
     # and the database URL's password included.
@@ -130,40 +141,29 @@ class Settings(BaseSettings):
     @field_validator("whatsapp_media_hosts", mode="before")
     @classmethod
     def _media_hosts(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            value = json.loads(text) if text.startswith("[") else text.split(",")
-        if isinstance(value, list):
-            value = [str(v).strip() for v in value if str(v).strip()]
-            MediaHosts(value, api_url="")  # ValueError for an entry that is no host
-        return value
+        hosts = _string_list(value)
+        if isinstance(hosts, list):
+            MediaHosts(hosts, api_url="")  # ValueError for an entry that is no host
+        return hosts
 
     @field_validator("sender_allowlist", "trusted_proxies", mode="before")
     @classmethod
-    def _allowlist(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            value = json.loads(text) if text.startswith("[") else text.split(",")
-        if isinstance(value, list):
-            return [str(v).strip() for v in value if str(v).strip()]
-        return value
+    def _strings(cls, value: Any) -> Any:
+        return _string_list(value)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            value = json.loads(text) if text.startswith("[") else text.split(",")
-        if isinstance(value, list):
-            origins = [str(v).strip().rstrip("/") for v in value if str(v).strip()]
+        origins = _string_list(value)
+        if isinstance(origins, list):
+            origins = [o.rstrip("/") for o in origins]
             for origin in origins:
                 # A browser's Origin is scheme://host[:port]; a path never matches.
                 if origin != "*" and (
                     not origin.startswith(("http://", "https://")) or "/" in origin.split("//")[1]
                 ):
                     raise ValueError(f"{origin!r} is not an origin like https://crm.example.com")
-            return origins
-        return value
+        return origins
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log redactor: tokens, app secret, DB password."""
