@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from business_card.contact import (
     CONTACT_FIELDS,
+    EMAIL_LENGTH,
     LANG_LENGTH,
     LIST_FIELDS,
     MAX_LENGTH,
@@ -26,6 +27,10 @@ from business_card.contact import (
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_EMAIL = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+")
+_WEBSITE = re.compile(r"[^\s<>\"]+\.[^\s<>\"]+")
+MAX_WEBSITE = 2048
 
 
 def normalise_email(value: str) -> str:
@@ -84,6 +89,8 @@ class ContactFields(BaseModel):
             return value
         if info.field_name == "qr":
             return value.replace("\x00", "").strip() or None
+        if info.field_name == "fax":  # E.164, as the phones
+            return value.strip() if _E164.fullmatch(value.strip()) else None
         limit = MAX_LENGTH.get(
             str(info.field_name), PHONE_LENGTH if info.field_name == "fax" else LANG_LENGTH
         )
@@ -92,17 +99,21 @@ class ContactFields(BaseModel):
     @field_validator("phones", mode="before")
     @classmethod
     def _phones(cls, value: Any) -> list[str]:
-        return unique(p.strip() for p in _as_list(value))
+        # E.164 only, whatever sent them: the reader and shared contacts both give E.164;
+        # anything else (an OCR cluster gone wrong) is no number to store or dial.
+        return unique(p for p in (p.strip() for p in _as_list(value)) if _E164.fullmatch(p))
 
     @field_validator("emails", mode="before")
     @classmethod
     def _emails(cls, value: Any) -> list[str]:
-        return unique(normalise_email(e) for e in _as_list(value))
+        emails = (normalise_email(e) for e in _as_list(value))
+        return unique(e for e in emails if len(e) <= EMAIL_LENGTH and _EMAIL.fullmatch(e))
 
     @field_validator("websites", mode="before")
     @classmethod
     def _websites(cls, value: Any) -> list[str]:
-        return unique(normalise_website(w) for w in _as_list(value))
+        sites = (normalise_website(w) for w in _as_list(value))
+        return unique(w for w in sites if len(w) <= MAX_WEBSITE and _WEBSITE.fullmatch(w))
 
     @classmethod
     def from_reader(cls, contact: Mapping[str, Any]) -> ContactFields:
