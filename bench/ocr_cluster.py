@@ -1,11 +1,18 @@
 """The OCR cluster (Ray Serve over HTTP) with 1 and 2 OCR replicas vs the in-process reader.
 
-    .venv/bin/python bench/ocr_cluster.py [--cards N] [--levels 1,2,4,8] [DEVSET]
+    .venv/bin/python bench/ocr_cluster.py [--cards N] [--levels 1,2,4,8]
+        [--device cpu|gpu|fake-gpu] [--replicas 1,2] [DEVSET]
 
 Same cards, same run: cards per second and p50/p99 latency at rising concurrency.
 The in-process baseline is what the worker does by default: `CardReader.read` in a thread
 pool as wide as the concurrency. The cluster runs `ocr_cluster/serve_config.yaml` with the
-OCR deployment pinned to 1, then 2 replicas (autoscaling off so the count is what's measured).
+chosen replica group pinned to each `--replicas` count (autoscaling off so the count is
+what's measured), every read sent to that group (`X-Ibbase-Device`):
+
+- `cpu`: the CPU group (OcrReader);
+- `gpu`: the GPU group (OcrReaderGpu, one GPU per replica: needs a GPU machine);
+- `fake-gpu`: the GPU group's deployment on the CPU (no GPU asked, reading on ONNX
+  Runtime), through the ingress's automatic routing: what the routing costs.
 """
 
 from __future__ import annotations
@@ -54,13 +61,20 @@ def measure(name: str, read: Callable[[bytes], object], cards: list[bytes], conc
     return name, conc, len(work) / wall, q[49], q[98], failures
 
 
-def http_reader(url: str) -> Callable[[bytes], object]:
+def http_reader(url: str, headers: dict[str, str]) -> Callable[[bytes], object]:
     client = httpx.Client(timeout=120, limits=httpx.Limits(max_connections=64))
+    sent = {"content-type": "image/jpeg", **headers}
+    groups: dict[str, int] = {}
 
     def read(data: bytes) -> object:
-        r = client.post(url + "/read", content=data, headers={"content-type": "image/jpeg"})
+        r = client.post(url + "/read", content=data, headers=sent)
         r.raise_for_status()
+        group = r.headers.get("x-ibbase-replica-group", "?")
+        groups[group] = groups.get(group, 0) + 1
         return r.json()
+
+    read.groups = groups  # type: ignore[attr-defined]  # who read what, for the report
+    return read
 
     return read
 
@@ -70,6 +84,8 @@ def main() -> None:
     ap.add_argument("devset", nargs="?", default=str(ROOT.parent / "shared" / "devset"))
     ap.add_argument("--cards", type=int, default=12)
     ap.add_argument("--levels", default="1,2,4,8")
+    ap.add_argument("--device", choices=("cpu", "gpu", "fake-gpu"), default="cpu")
+    ap.add_argument("--replicas", default="1,2")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     cards = [p.read_bytes() for p in sorted(Path(args.devset).glob("dev_*.jpg"))[: args.cards]]
@@ -88,17 +104,30 @@ def main() -> None:
     temp_dir = f"/tmp/rayocr_bench_{os.getpid()}"
     cluster.start_ray(num_cpus=4, temp_dir=temp_dir)
     try:
-        for replicas in (1, 2):
-            patch = {"num_replicas": replicas, "autoscaling_config": None}
+        for replicas in (int(r) for r in args.replicas.split(",")):
+            pinned = {"num_replicas": replicas, "autoscaling_config": None}
+            patches: dict[tuple[str, str], dict[str, object]] = {("ocr", "OcrReader"): pinned}
+            group, header = "cpu", {"x-ibbase-device": "cpu"}
+            if args.device != "cpu":
+                patches[("ocr", "OcrReaderGpu")] = dict(pinned)
+                group, header = "gpu", {"x-ibbase-device": "gpu"}
+            if args.device == "fake-gpu":
+                patches[("ocr", "OcrReaderGpu")].update(
+                    ray_actor_options={"num_cpus": 1, "num_gpus": 0},
+                    user_config={"pool_size": 2, "device": "cpu"},
+                )
+                patches[("ocr", "OcrReader")] = {"num_replicas": 1, "autoscaling_config": None}
+                header = {}  # the ingress routes by itself: to the GPU group while it has replicas
             config = cluster.select(
-                cluster.load_config(), port=port, host="127.0.0.1",
-                patches={("ocr", "OcrReader"): patch},
-            )  # fmt: skip
+                cluster.load_config(), port=port, host="127.0.0.1", patches=patches
+            )
             cluster.deploy(config)
-            read = http_reader(f"http://127.0.0.1:{port}")
+            read = http_reader(f"http://127.0.0.1:{port}", header)
             read(cards[0])
+            time.sleep(3)  # the ingress has seen the group's replicas
             for conc in levels:
-                rows.append(measure(f"serve {replicas} OCR replica(s)", read, cards, conc))
+                rows.append(measure(f"serve {replicas} {group} replica(s)", read, cards, conc))
+            print(f"{replicas} {group} replica(s): reads answered by {read.groups}", flush=True)  # type: ignore[attr-defined]
     finally:
         cluster.stop()
         shutil.rmtree(temp_dir, ignore_errors=True)

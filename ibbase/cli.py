@@ -139,7 +139,7 @@ def _operator(args: argparse.Namespace) -> int:
 def _scan(args: argparse.Namespace) -> int:
     from ocr_cluster.scan import main
 
-    return main(args.paths, args.json, engine=args.engine, region=args.region)
+    return main(args.paths, args.json, engine=args.engine, region=args.region, device=args.device)
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -200,6 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "neural", "tesseract"),
         default="auto",
         help="auto: neural detector and recognisers, tesseract for Cyrillic lines (default)",
+    )
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "gpu"),
+        default="auto",
+        help="where the neural stages run: auto takes a usable CUDA GPU (PyTorch, the `gpu` "
+        "extra), gpu fails without one, cpu (ONNX Runtime)",
     )
     p.add_argument(
         "--region",

@@ -4,26 +4,27 @@ No `from __future__ import annotations` here: Serve reads the builder's annotati
 time to turn the config's `args` into `OcrAppArgs` (a string annotation would skip that).
 """
 
-from typing import Literal, cast
+from typing import cast
 
 from pydantic import BaseModel, ConfigDict
 from ray.serve import Application, Deployment
 
-from ocr_cluster.deployments import Ingress, OcrReader, QrReader
+from ocr_cluster.deployments import GPU_DEPLOYMENT, Ingress, OcrReader, QrReader
 
 
 class OcrAppArgs(BaseModel):
-    """`args:` of an application block in the Serve config."""
+    """`args:` of the application block in the Serve config."""
 
     model_config = ConfigDict(extra="forbid")
 
-    # Which replica group this application is. The label only: the GPU itself comes
-    # from `ray_actor_options.num_gpus` in the config.
-    ocr_device: Literal["cpu", "gpu"] = "cpu"
+    # The GPU replica group (deployment OcrReaderGpu), beside the CPU one. Its GPUs come
+    # from `ray_actor_options.num_gpus` in the config; it starts at zero replicas.
+    gpu_group: bool = True
 
 
 def build_app(args: OcrAppArgs) -> Application:
     # `@serve.deployment` turned these classes into Deployments; mypy keeps a decorated
     # class's own type (it ignores what a class decorator returns).
     ingress, qr, ocr = (cast(Deployment, d) for d in (Ingress, QrReader, OcrReader))
-    return ingress.bind(qr.bind(), ocr.bind(device=args.ocr_device))
+    gpu = ocr.options(name=GPU_DEPLOYMENT).bind(group="gpu") if args.gpu_group else None
+    return ingress.bind(qr.bind(), ocr.bind(group="cpu"), gpu)

@@ -18,12 +18,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from ray import serve
 from ray.exceptions import RayActorError
+from ray.serve._private.common import ReplicaState
 from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
 from ray.serve.handle import DeploymentHandle, DeploymentResponse, DeploymentResponseGenerator
 
+from ocr_cluster import routing
 from ocr_cluster.reader import CardReader, CardResult, ImageError
 
 log = logging.getLogger("ray.serve")
+# The GPU replica group: the OcrReader deployment under this name (app.py, serve_config.yaml).
+GPU_DEPLOYMENT = "OcrReaderGpu"
 
 # `POST /read?regions=BR,US`: the caller's guesses for a card that shows no country itself.
 MAX_REGIONS = 4
@@ -62,6 +66,9 @@ class ReaderTunables(BaseModel):
     tessdata: str | None = None
     engine: Literal["auto", "neural", "tesseract"] = "auto"
     threads: int = Field(default=1, ge=1, le=64)  # ONNX Runtime threads per neural stage
+    # Where the neural stages run; unset: the replica group's own (cpu, or gpu: never a
+    # silent CPU fallback on a replica that holds a GPU).
+    device: Literal["auto", "cpu", "gpu"] | None = None
 
 
 class IngressTunables(BaseModel):
@@ -72,6 +79,18 @@ class IngressTunables(BaseModel):
     ocr_timeout_s: float = Field(default=60.0, gt=0)
     # A replica that dies mid-request is replaced; the read is retried this many times.
     replica_retries: int = Field(default=2, ge=0, le=5)
+    # Which group reads (ocr_cluster.routing): auto, or always cpu / gpu.
+    route: Literal["auto", "cpu", "gpu"] = "auto"
+    # CPU reads in flight at which a GPU group at zero replicas is woken.
+    wake_gpu_at: int = Field(default=4, ge=1)
+    gpu_poll_s: float = Field(default=2.0, gt=0)  # how often the GPU group's size is read
+
+
+class _Unavailable(Exception):
+    """Answer 503: the caller should back off and retry.
+
+    Defined above the deployments: Serve pickles a deployment class when it is decorated,
+    with the module names that exist at that moment."""
 
 
 @dataclass(frozen=True)
@@ -87,23 +106,36 @@ class Refused:
 
 
 class _ReaderDeployment:
-    """Holds one CardReader; a new one is made when the tunables change what it loads."""
+    """Holds one CardReader; a new one is made when the tunables change what it loads.
 
-    def __init__(self) -> None:
+    ``group``: the replica group ("cpu" or "gpu"), whose device the reader uses unless the
+    tunables name one. A GPU replica that cannot use its GPU fails at start with the reason
+    (``DeviceUnavailable``), which Serve reports as the deployment's status message."""
+
+    def __init__(self, group: str = "cpu") -> None:
+        self.group = group
         self.tunables = ReaderTunables()
+        # Loaded by reconfigure() (Serve calls it before the first health check when the
+        # config has a user_config), else at the first health check: never twice.
         self.reader: CardReader | None = None
-        self._load(self.tunables)
 
     def _load(self, tunables: ReaderTunables) -> None:
         old = self.reader
+        device = tunables.device or self.group
         self.reader = CardReader(
             tessdata=tunables.tessdata,
             langs=tunables.langs,
             pool_size=tunables.pool_size,
             engine=tunables.engine,
             threads=tunables.threads,
+            device=device,
         )
-        log.info("card reader: engine %s on %s", tunables.engine, self.reader.device)
+        log.info(
+            "card reader (%s group): engine %s, neural stages on %s",
+            self.group,
+            tunables.engine,
+            self.reader.device,
+        )
         self.tunables = tunables
         if old is not None:
             old.close()
@@ -114,8 +146,19 @@ class _ReaderDeployment:
             self._load(tunables)
 
     def check_health(self) -> None:
-        if self.reader is None or not self.reader.ready:
+        if self.reader is None:
+            self._load(self.tunables)
+        assert self.reader is not None
+        if not self.reader.ready:
             raise RuntimeError("card reader not loaded")
+        problem = self.reader.device_problem()
+        if problem:
+            raise RuntimeError(f"the {self.group} replica cannot read: {problem}")
+
+    def health(self) -> dict[str, Any]:
+        """What this replica runs on, and what it has done (decodes and QR scans per read)."""
+        assert self.reader is not None
+        return {"group": self.group, "device": self.reader.device, **self.reader.stats}
 
     def _run(self, fn: Callable[[bytes], CardResult], data: bytes) -> CardResult | Refused:
         try:
@@ -135,11 +178,13 @@ class QrReader(_ReaderDeployment):
 
 @serve.deployment
 class OcrReader(_ReaderDeployment):
-    """The full read (QR + OCR). The CPU and the GPU replica groups both run this class."""
+    """The full read (QR + OCR). The CPU and the GPU replica groups both run this class
+    (the GPU group as the deployment ``OcrReaderGpu``)."""
 
-    def __init__(self, device: str = "cpu") -> None:
-        self.device = device
-        super().__init__()
+    def warm(self) -> str:
+        """Nothing but a request: queued at a group with no replica, it starts one."""
+        assert self.reader is not None
+        return self.reader.device
 
     def read(self, data: bytes, regions: Sequence[str] = ()) -> CardResult | Refused:
         assert self.reader is not None
@@ -156,12 +201,25 @@ def _problem(status: int, detail: str) -> JSONResponse:
 @serve.deployment
 @serve.ingress(api)
 class Ingress:
-    """HTTP: `POST /read`, `POST /qr`, `GET /-/healthz`. Orchestrates, never reads itself."""
+    """HTTP: `POST /read`, `POST /qr`, `GET /-/healthz`. Orchestrates, never reads itself.
 
-    def __init__(self, qr: DeploymentHandle[Any], ocr: DeploymentHandle[Any]) -> None:
+    Reads go to the CPU or the GPU replica group (``ocr_cluster.routing``); the answer's
+    ``X-Ibbase-Replica-Group`` header says which one read the card."""
+
+    def __init__(
+        self,
+        qr: DeploymentHandle[Any],
+        ocr: DeploymentHandle[Any],
+        ocr_gpu: DeploymentHandle[Any] | None = None,
+    ) -> None:
         self.qr = qr
-        self.ocr = ocr
+        self.groups: dict[str, DeploymentHandle[Any]] = {"cpu": ocr}
+        if ocr_gpu is not None:
+            self.groups["gpu"] = ocr_gpu
         self.tunables = IngressTunables()
+        self.gpu_replicas = 0
+        self.in_flight = {"cpu": 0, "gpu": 0}
+        self._watch: asyncio.Task[None] | None = None
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         self.tunables = IngressTunables.model_validate(user_config or {})
@@ -178,14 +236,70 @@ class Ingress:
         data = await self._body(request)
         if isinstance(data, JSONResponse):
             return data
-        timeout = self.tunables.ocr_timeout_s
+        t = self.tunables
+        self._watch_gpu_group()
+        try:
+            decision = routing.choose(
+                asked=request.headers.get(routing.HEADER),
+                route=t.route,
+                gpu_deployed="gpu" in self.groups,
+                gpu_replicas=self.gpu_replicas,
+                cpu_in_flight=self.in_flight["cpu"],
+                wake_gpu_at=t.wake_gpu_at,
+            )
+        except routing.RouteRefused as exc:
+            return _problem(400, str(exc))
+        if decision.wake_gpu:
+            self.groups["gpu"].warm.remote()  # queued at a group of 0: Serve starts one
+        served = [decision.group]
 
         # The reader's one policy (QR and OCR on every card, the QR's fields first) runs in
         # the OCR replica, which decodes the photo and scans its code once.
         async def work() -> CardResult | Refused:
-            return await self._call(lambda: self.ocr.read.remote(data, regions), timeout)
+            group = decision.group
+            try:
+                return await self._read_on(group, data, regions)
+            except _Unavailable:
+                asked = request.headers.get(routing.HEADER)
+                if group != "gpu" or asked:
+                    raise
+            served[0] = "cpu"  # the GPU group's queue is full: the CPU group reads it
+            return await self._read_on("cpu", data, regions)
 
-        return await self._answer(work, "card reading")
+        answer = await self._answer(work, "card reading")
+        answer.headers["X-Ibbase-Replica-Group"] = served[0]
+        return answer
+
+    async def _read_on(
+        self, group: str, data: bytes, regions: tuple[str, ...]
+    ) -> CardResult | Refused:
+        handle = self.groups[group]
+        self.in_flight[group] += 1
+        try:
+            return await self._call(
+                lambda: handle.read.remote(data, regions), self.tunables.ocr_timeout_s
+            )
+        finally:
+            self.in_flight[group] -= 1
+
+    def _watch_gpu_group(self) -> None:
+        """Keep ``gpu_replicas`` current from Serve's status, in the background."""
+        if "gpu" in self.groups and (self._watch is None or self._watch.done()):
+            self._watch = asyncio.create_task(self._count_gpu_replicas())
+
+    async def _count_gpu_replicas(self) -> None:
+        app = serve.get_replica_context().app_name
+        while True:
+            try:
+                status = await asyncio.to_thread(serve.status)
+                deployment = status.applications[app].deployments.get(GPU_DEPLOYMENT)
+                running = (
+                    deployment.replica_states.get(ReplicaState.RUNNING, 0) if deployment else 0
+                )
+                self.gpu_replicas = int(running)
+            except Exception as exc:  # a status hiccup must not stop the reads
+                log.warning("could not read the GPU group's size: %s", exc)
+            await asyncio.sleep(self.tunables.gpu_poll_s)
 
     @api.post("/qr")
     async def read_qr(self, request: Request) -> JSONResponse:
@@ -199,9 +313,14 @@ class Ingress:
 
     @api.get("/-/healthz")
     @api.get("/healthz")
-    async def healthz(self) -> dict[str, str]:
+    async def healthz(self) -> dict[str, Any]:
         # At route prefix "/" Serve's proxy answers /-/healthz itself; /healthz reaches here.
-        return {"status": "ok"}
+        self._watch_gpu_group()
+        return {
+            "status": "ok",
+            "gpu_group": "gpu" in self.groups,
+            "gpu_replicas": self.gpu_replicas,
+        }
 
     async def _answer(
         self, work: Callable[[], Awaitable[CardResult | Refused]], what: str
@@ -255,7 +374,3 @@ class Ingress:
             except (BackPressureError, DeploymentUnavailableError) as exc:
                 raise _Unavailable(f"OCR cluster overloaded: {exc}") from exc
         raise AssertionError("unreachable")
-
-
-class _Unavailable(Exception):
-    """Answer 503: the caller should back off and retry."""

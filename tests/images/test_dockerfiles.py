@@ -45,7 +45,7 @@ def test_bases_are_build_arguments_and_final_stages_run_as_non_root() -> None:
     assert re.search(r"^ARG BASE_IMAGE=\S+", text, re.M)
     assert re.search(r"^ARG RAY_IMAGE=\S+", text, re.M)
     found = stages(text)
-    for target in ("gateway", "operator", "ocr"):
+    for target in ("gateway", "operator", "ocr", "ocr-gpu"):
         chain, users = target, []
         while chain in found:  # follow FROM <stage> up to the base
             users = [i for i in found[chain] if i.startswith("USER ")] + users

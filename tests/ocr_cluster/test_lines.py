@@ -174,4 +174,4 @@ def test_reader_reports_engine_stages(reader):
     assert {"det", "rec", "tesseract", "decode", "geometry", "qr", "fields", "total"} <= set(
         result.timings
     )
-    assert reader.device == "CPUExecutionProvider"
+    assert reader.device == "cpu (onnxruntime: CPUExecutionProvider)"

@@ -10,19 +10,19 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.cardgen import known
 
 os.environ["RAY_ENABLE_AUTO_CONNECT"] = "0"
 # Replicas and handles report load every 0.5 s instead of every 10 s (Ray inherits these).
 os.environ["RAY_SERVE_REPLICA_AUTOSCALING_METRIC_PUSH_INTERVAL_S"] = "0.5"
 os.environ["RAY_SERVE_HANDLE_AUTOSCALING_METRIC_PUSH_INTERVAL_S"] = "0.5"
 
-DEVSET = Path(__file__).resolve().parents[2].parent / "shared" / "devset"
-QR_COMPLETE_CARD = DEVSET / "dev_0000.jpg"  # MeCard with name, company, phone, e-mail
-OCR_CARD = DEVSET / "dev_0001.jpg"  # no QR code: needs OCR
+QR_COMPLETE_CARD = known.QR_CARD  # generated: a MeCard with name, company, phone, e-mail
+OCR_CARD = known.OCR_CARD  # generated, no QR code: needs OCR
 APP = "ocr"
 
 # The file's own settings, with delays short enough for a test to watch them act.
@@ -40,7 +40,26 @@ TEST_PATCHES = {
         },
     },
     (APP, "Ingress"): {
-        "user_config": {"max_body_bytes": 4 * 1024 * 1024, "ocr_timeout_s": 60},
+        "user_config": {
+            "max_body_bytes": 4 * 1024 * 1024,
+            "ocr_timeout_s": 60,
+            "gpu_poll_s": 0.25,
+        },
+    },
+    # A "GPU" group on the CPU: the GPU deployment as configured (from zero, woken by
+    # traffic), but reading on the CPU and asking for no GPU, so routing can be watched.
+    (APP, "OcrReaderGpu"): {
+        "ray_actor_options": {"num_cpus": 0.5, "num_gpus": 0},
+        "user_config": {"pool_size": 1, "device": "cpu"},
+        "autoscaling_config": {
+            "min_replicas": 0,
+            "initial_replicas": 0,
+            "max_replicas": 1,
+            "target_ongoing_requests": 1,
+            "upscale_delay_s": 0.5,
+            "downscale_delay_s": 6,
+            "look_back_period_s": 11,
+        },
     },
 }
 
@@ -100,6 +119,8 @@ def ocr(ray_cluster: RayCluster) -> Iterator[RayCluster]:
     ray_cluster.wait_for("OcrReader", 1, timeout_s=90)
 
 
-def post_card(url: str, data: bytes, path: str = "/read", **kw: object) -> httpx.Response:
-    headers = {"content-type": "image/jpeg"}
-    return httpx.post(url + path, content=data, headers=headers, timeout=90, **kw)  # type: ignore[arg-type]
+def post_card(
+    url: str, data: bytes, path: str = "/read", headers: dict[str, str] | None = None, **kw: object
+) -> httpx.Response:
+    sent = {"content-type": "image/jpeg", **(headers or {})}
+    return httpx.post(url + path, content=data, headers=sent, timeout=90, **kw)  # type: ignore[arg-type]

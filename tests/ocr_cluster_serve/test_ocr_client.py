@@ -27,7 +27,7 @@ def test_reads_through_the_cluster(ocr: RayCluster) -> None:
     client = OcrClient(OcrClientConfig(ocr.url))
     try:
         result = client.read(OCR_CARD.read_bytes())
-        assert result.contact.name == "Michael Miller" and result.found_anything()
+        assert result.contact.name == "Daniel Carter" and result.found_anything()
         with pytest.raises(ImageError, match="image"):
             client.read(b"\x89PNG\r\n\x1a\nnot really", content_type="image/png")
         assert client.read(QR_COMPLETE_CARD.read_bytes()).source["company"].startswith("qr")

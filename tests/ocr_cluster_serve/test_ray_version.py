@@ -45,15 +45,15 @@ def test_config_is_valid_for_the_pinned_serve() -> None:
 
     schema = ServeDeploySchema.model_validate(yaml.safe_load(CONFIG.read_text()))
     apps = {a.name: a for a in schema.applications}
-    assert set(apps) == {"ocr", "ocr-gpu"}
-    assert {a.import_path for a in apps.values()} == {"ocr_cluster.app:build_app"}
-    for app in apps.values():
-        assert {d.name for d in app.deployments} == {"Ingress", "QrReader", "OcrReader"}
-    gpu = next(d for d in apps["ocr-gpu"].deployments if d.name == "OcrReader")
+    # One application, one URL: both replica groups behind one ingress.
+    assert set(apps) == {"ocr"}
+    assert apps["ocr"].import_path == "ocr_cluster.app:build_app"
+    deployments = {d.name: d for d in apps["ocr"].deployments}
+    assert set(deployments) == {"Ingress", "QrReader", "OcrReader", "OcrReaderGpu"}
+    gpu = deployments["OcrReaderGpu"]
     assert gpu.ray_actor_options.num_gpus == 1
-    assert gpu.autoscaling_config["min_replicas"] == 0
-    cpu = next(d for d in apps["ocr"].deployments if d.name == "OcrReader")
-    assert not cpu.ray_actor_options.num_gpus
+    assert gpu.autoscaling_config["min_replicas"] == 0  # from zero, on queue length
+    assert not deployments["OcrReader"].ray_actor_options.num_gpus
 
 
 def test_app_builder_is_typed() -> None:
@@ -63,7 +63,7 @@ def test_app_builder_is_typed() -> None:
 
     from ocr_cluster.app import build_app
 
-    app = call_user_app_builder_with_args_if_necessary(build_app, {"ocr_device": "gpu"})
+    app = call_user_app_builder_with_args_if_necessary(build_app, {"gpu_group": False})
     assert isinstance(app, Application)
     with pytest.raises(ValidationError):
-        call_user_app_builder_with_args_if_necessary(build_app, {"ocr_device": "tpu"})
+        call_user_app_builder_with_args_if_necessary(build_app, {"ocr_device": "gpu"})

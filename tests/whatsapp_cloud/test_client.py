@@ -401,8 +401,10 @@ async def tcp_sandbox() -> AsyncIterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
+    # No logging config of uvicorn's own: it would put handlers on the process-wide
+    # uvicorn.access logger, and every later server in this process would log its URLs.
     config = uvicorn.Config(
-        sandbox(public_url=base), log_level="warning", lifespan="off", ws="none"
+        sandbox(public_url=base), log_config=None, access_log=False, lifespan="off", ws="none"
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

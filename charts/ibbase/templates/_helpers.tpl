@@ -87,6 +87,11 @@ repository is empty. */}}
 {{- include "ibbase.subImage" (dict "image" .Values.ocr.image "ctx" .) }}
 {{- end }}
 
+{{- /* The GPU worker group's image: the OCR image with the `gpu` extra (PyTorch on CUDA). */}}
+{{- define "ibbase.ocrGpuImage" -}}
+{{- include "ibbase.subImage" (dict "image" .Values.ocr.gpuWorkers.image "ctx" .) }}
+{{- end }}
+
 {{- define "ibbase.operatorImage" -}}
 {{- include "ibbase.subImage" (dict "image" .Values.operator.image "ctx" .) }}
 {{- end }}
