@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -24,9 +25,13 @@ from tests.harness import pipeline_settings as make_test_settings
 from tests.services import postgres_database
 
 os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
+# No server of this project writes access logs (`ibbase gateway` runs uvicorn with
+# access_log=False): their lines hold URLs with verify tokens. uvicorn decides per connection
+# from the process-wide "uvicorn.access" logger, which any server started with uvicorn's
+# default logging config re-arms for every server in the process; in tests it stays off.
+logging.getLogger("uvicorn.access").disabled = True
 
 REPO = Path(__file__).resolve().parents[1]
-DEVSET = REPO.parent / "shared" / "devset"
 
 
 @pytest.fixture(scope="session")

@@ -14,20 +14,16 @@ import httpx
 from ibbase_dev.simulate import SimulatedUser, reply_text
 from ibbase_dev.stack import STACK_FILE, Stack
 
-DEVSET = Path(__file__).resolve().parents[1].parent / "shared" / "devset"
 # A card of the project's own generator (`python -m tests.cardgen DIR --n 60 --seed 7`,
-# gen_0034: a Brazilian card photographed on a desk), for clones with no dev set beside them.
+# gen_0034: a Brazilian card photographed on a desk): the demo is the same in every clone,
+# whatever lies beside it. CARD=path/to/card.jpg sends another.
 SAMPLE_CARD = Path(__file__).resolve().parent / "data" / "sample_card.jpg"
 
 
 def default_card() -> Path:
-    """A dev set photo when ../shared is beside the clone, else the bundled sample card."""
-    cards = sorted(DEVSET.glob("*.jpg"))
-    if cards:
-        return cards[min(3, len(cards) - 1)]
     if SAMPLE_CARD.is_file():
         return SAMPLE_CARD
-    raise FileNotFoundError(f"no card photos in {DEVSET}; pass CARD=path/to/card.jpg")
+    raise FileNotFoundError(f"{SAMPLE_CARD} is missing; pass CARD=path/to/card.jpg")
 
 
 async def _demo(stack: Stack, card: Path, timeout: float) -> int:

@@ -2,8 +2,13 @@
 
 `generate(n, seed)` yields cards from nine countries (Brazil, Japan, Vietnam, Russia,
 Singapore, Germany, US, UK, France) in eleven layout families, photographed from mild to
-hard, each with a truth in the dev set's format (see ../shared/devset/README.md). The same
-seed always gives the same cards, and card i does not depend on n.
+hard, each with its truth: the fields as printed (name, title, company, phones and fax in
+E.164, e-mails, websites, address), the QR payload, the language, accepted alternatives of
+bilingual cards, and how the card was made (test_cardgen.TRUTH_KEYS). The same seed always
+gives the same cards, and card i does not depend on n.
+
+A card can also carry a contact QR code, MeCard or vCard 3.0 (`qr.add`); the generated set
+has none. `known` holds the cards the pipeline's tests send, fixed and cleanly photographed.
 
     python -m tests.cardgen OUT_DIR --n 60 --seed 7
 """

@@ -43,6 +43,7 @@ class Content:
     initials: str
     truth: dict = field(default_factory=dict)
     icons: bool = False
+    qr: str | None = None  # the payload of a QR code printed beside the text (qr.add)
 
     def lines(self) -> list[Line]:
         return [*self.company, *self.person, *self.contacts, *self.address, *self.extras]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from tests.cardgen import fonts, glyphs
+from tests.cardgen import fonts, glyphs, qr
 from tests.cardgen.content import Content, Line
 from tests.cardgen.paint import MIN_SIZE, RGB, Block, Canvas, Item
 
@@ -110,11 +110,13 @@ def card_size(country: str, layout: str) -> tuple[int, int]:
 
 
 def render(content: Content, style: Style) -> np.ndarray:
-    """The printed card as RGB pixels."""
-    w, h = card_size(content.country, style.layout)
-    canvas = Canvas((w, h), style.paper, style.family)
+    """The printed card as RGB pixels; a card with a QR code prints its text beside it."""
+    size = card_size(content.country, style.layout)
+    canvas = Canvas(qr.text_area(size) if content.qr else size, style.paper, style.family)
     _LAYOUT[style.layout](canvas, content, style)
     canvas.check()
+    if content.qr:
+        return qr.attach(canvas.pixels(), content.qr, size, style.paper)
     return canvas.pixels()
 
 

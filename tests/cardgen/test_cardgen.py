@@ -13,15 +13,27 @@ from pathlib import Path
 
 import phonenumbers
 import pytest
+import zxingcpp
 from PIL import Image
 
-from tests.cardgen import COUNTRIES, LAYOUTS, CardSpec, fonts, generate, plan, render
+from tests.cardgen import (
+    COUNTRIES,
+    LAYOUTS,
+    CardSpec,
+    fonts,
+    generate,
+    known,
+    layouts,
+    plan,
+    qr,
+    render,
+)
 from tests.cardgen.__main__ import main
 from tests.cardgen.paint import Block, Canvas, Item, LayoutError
 from tests.cardgen.phones import CALLING_CODE
 
 REPO = Path(__file__).resolve().parents[2]
-# The dev set's truth keys, in its order (../shared/devset/README.md).
+# The truth's keys, in order: the benchmark's scorer (bench/cards.py) reads this format.
 TRUTH_KEYS = (
     "id file name first_name last_name middle_name title company phones fax emails websites "
     "address qr lang alt meta"
@@ -185,3 +197,29 @@ def test_overlapping_text_is_a_layout_error():
     canvas.place(Block((20, 30, 580, 130), [[Item("Another line", 30, (0, 0, 0))]]))
     with pytest.raises(LayoutError, match="overlaps"):
         canvas.check()
+
+
+@pytest.mark.parametrize("kind", qr.KINDS)
+def test_a_qr_code_prints_beside_the_text_and_carries_the_truth(specs, kind):
+    for spec in (specs[2], specs[15], specs[4]):  # dark Japanese, Russian, portrait (SG)
+        card = qr.add(spec.content, kind)
+        assert card.truth["qr"] == card.qr and spec.content.truth["qr"] is None
+        pixels = layouts.render(card, spec.style)
+        w, h = layouts.card_size(spec.content.country, spec.style.layout)
+        assert pixels.shape == (h, w, 3)
+        (code,) = zxingcpp.read_barcodes(pixels)
+        assert code.text == card.qr
+        assert card.qr.startswith({"mecard": "MECARD:", "vcard": "BEGIN:VCARD"}[kind])
+        for value in (*card.truth["phones"], *card.truth["emails"]):
+            assert value in card.qr
+
+
+def test_known_cards_are_fixed_and_have_the_truth_format():
+    for card in known.ALL.values():
+        assert list(card.truth) == TRUTH_KEYS and card.truth["id"] == card.name
+        assert Image.open(io.BytesIO(card.jpeg)).format == "JPEG"
+    assert known.QR_CARD.make().jpeg == known.QR_CARD.jpeg  # made again: the same bytes
+    assert known.QR_CARD.truth["qr"].startswith("MECARD:N:Hartley,Olivia;")
+    assert known.VCARD_CARD.truth["qr"].startswith("BEGIN:VCARD")
+    assert known.OCR_CARD.truth["qr"] is None
+    assert len({c.truth["name"] for c in known.VARIED}) == len(known.VARIED)  # ten people

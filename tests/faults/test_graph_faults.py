@@ -20,7 +20,7 @@ from sqlalchemy import select
 from gateway.models import CardImage, InboundMessage, OutboundMessage
 from gateway.whatsapp import replies
 from graph_sandbox import webhooks as wh
-from tests.conftest import DEVSET
+from tests.cardgen.known import QR_CARD
 from tests.faults.stack import PHONE_ID, TOKEN, Stack, eventually, open_stack
 from whatsapp_cloud.client import GraphClient
 from whatsapp_cloud.errors import RateLimited
@@ -57,7 +57,7 @@ async def letters_of(stack: Stack, msg_id: str) -> list[dict[str, Any]]:
 
 async def upload_card(stack: Stack, wa_id: str) -> dict[str, Any]:
     user = stack.user(wa_id)
-    return await user.upload((DEVSET / "dev_0000.jpg").read_bytes(), "image/jpeg", "card.jpg")
+    return await user.upload(QR_CARD.jpeg, "image/jpeg", "card.jpg")
 
 
 async def send_card(stack: Stack, wa_id: str, media: dict[str, Any]) -> str:
@@ -167,7 +167,6 @@ async def test_a_send_that_times_out_is_retried_once_and_sent_once(stack) -> Non
     assert await metric(stack, "whatsapp_redeliveries_total") == redelivered
 
 
-@pytest.mark.skipif(not DEVSET.exists(), reason="../shared/devset is not there")
 async def test_an_expired_media_url_is_fetched_again(stack) -> None:
     wa_id = "79005550208"
     media = await upload_card(stack, wa_id)
@@ -228,7 +227,6 @@ async def test_persistent_server_errors_are_bounded_then_dead_lettered(stack) ->
     assert await metric(stack, "whatsapp_dead_letters_total", reason="failed") == dead + 1
 
 
-@pytest.mark.skipif(not DEVSET.exists(), reason="../shared/devset is not there")
 async def test_media_that_cannot_be_fetched_ends_with_a_polite_reply(stack) -> None:
     """Nothing was stored for the card: the sender is told, once, and the event is kept in
     the dead-letter stream."""

@@ -13,21 +13,20 @@ from sqlalchemy import select
 
 from gateway.models import Contact, InboundMessage
 from gateway.whatsapp import replies
-from tests.conftest import DEVSET
+from tests.cardgen import known
 from tests.faults.poison import HANG, RAISE, SEGV, poisoned
 from tests.faults.stack import REPO, Stack, eventually
 
 pytestmark = [
     pytest.mark.faults,
     pytest.mark.timeout(240),
-    pytest.mark.skipif(not DEVSET.exists(), reason="../shared/devset is not there"),
 ]
 LAUNCHER = [sys.executable, str(REPO / "tests" / "faults" / "poison_worker.py")]
-CARDS = ["dev_0000", "dev_0003"]
+CARDS = ["qr_card", "set7_0006"]
 
 
 def card(name: str) -> bytes:
-    return (DEVSET / f"{name}.jpg").read_bytes()
+    return known.card(name).jpeg
 
 
 async def replies_by_message(stack: Stack) -> Counter[str]:
@@ -45,7 +44,7 @@ async def test_poisoned_photos_are_dead_lettered_and_the_worker_serves_the_rest(
     good_cards: list[str] = []
     for i, marker in enumerate((SEGV, RAISE, HANG)):
         user = stack.user(f"7900555030{i}")
-        msg_id = await user.send_image(poisoned(card("dev_0001"), marker))
+        msg_id = await user.send_image(poisoned(card("ocr_card"), marker))
         poison[msg_id] = marker.decode()
         # Everyone else keeps writing meanwhile: commands and real cards.
         other = stack.user(f"7900555031{i}")
@@ -99,7 +98,7 @@ async def test_a_photo_that_kills_an_in_process_reader_is_dead_lettered(make_sta
     stack.start_worker(argv)
     await stack.wait_pulling()
     user = stack.user("79005550320")
-    msg_id = await user.send_image(poisoned(card("dev_0001"), SEGV))
+    msg_id = await user.send_image(poisoned(card("ocr_card"), SEGV))
 
     async def supervise() -> None:
         while True:

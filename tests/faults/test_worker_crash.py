@@ -10,15 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from gateway.models import CardImage, Contact, InboundMessage, OutboundMessage
-from tests.conftest import DEVSET
+from tests.cardgen.known import QR_CARD
 from tests.faults.stack import eventually
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.timeout(240),
-    pytest.mark.skipif(not DEVSET.exists(), reason="../shared/devset is not there"),
-]
-CARD = DEVSET / "dev_0000.jpg"
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(240)]
+CARD = QR_CARD
 
 
 async def _exactly_once(stack, msg_id: str) -> None:
@@ -39,7 +35,7 @@ async def test_killed_while_fetching_the_photo(make_stack) -> None:
     doomed = stack.start_worker()
     await stack.wait_pulling()
     user = stack.user("79005550101")
-    msg_id = await user.send_image(CARD.read_bytes())
+    msg_id = await user.send_image(CARD.jpeg)
 
     async def downloading() -> bool:
         return bool(await stack.calls(endpoint="media_download"))
@@ -66,7 +62,7 @@ async def test_killed_while_sending_the_reply(make_stack) -> None:
     await stack.fault(endpoint="messages", to=user.wa_id, delay_s=60, http_status=503, count=1)
     doomed = stack.start_worker()
     await stack.wait_pulling()
-    msg_id = await user.send_image(CARD.read_bytes())
+    msg_id = await user.send_image(CARD.jpeg)
 
     async def sending() -> bool:
         return bool(await stack.calls(endpoint="messages", to=user.wa_id))

@@ -1,7 +1,6 @@
-"""Card photos from the devset through the whole pipeline: webhook → JetStream → worker →
+"""Generated card photos through the whole pipeline: webhook → JetStream → worker →
 sandbox media → card reader → database → reply; and a worker killed in the middle."""
 
-import json
 import os
 import signal
 
@@ -10,20 +9,14 @@ from sqlalchemy import func, select
 
 from gateway.db import make_engine, make_sessionmaker
 from gateway.models import CardImage, Contact, InboundMessage
-from tests.conftest import DEVSET
+from tests.cardgen import known
 from tests.harness import WorkerTask, sandbox_messages, spawn_worker, wait_for
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not DEVSET.exists(), reason="../shared/devset is not there"),
-]
+pytestmark = pytest.mark.slow
 
-# Three cards of different kinds: English with a MeCard QR, Russian, a bilingual flat scan.
-CARDS = ["dev_0000", "dev_0003", "dev_0015"]
-
-
-def truth(card: str) -> dict:
-    return json.loads((DEVSET / f"{card}.json").read_text())
+# Three cards of different kinds: English with a MeCard QR, Russian, a dark Japanese card in
+# two scripts; compared with the generator's truth.
+CARDS = [known.QR_CARD, known.card("set7_0006"), known.card("set7_0002")]
 
 
 def count(url: str, model) -> int:
@@ -34,11 +27,11 @@ def count(url: str, model) -> int:
     return n
 
 
-async def test_devset_cards_become_contacts(pipeline, worker, database_url) -> None:
+async def test_card_photos_become_contacts(pipeline, worker, database_url) -> None:
     user = pipeline.user()
     for card in CARDS:
-        expected = truth(card)
-        msg_id = await user.send_image((DEVSET / f"{card}.jpg").read_bytes())
+        expected = card.truth
+        msg_id = await user.send_image(card.jpeg)
         reply = (await user.wait_reply(msg_id, timeout=90))["text"]["body"]
         assert reply.startswith("✅ Визитка получена!"), reply
         headers = {"Authorization": f"Bearer {pipeline.settings.admin_token.get_secret_value()}"}
@@ -52,9 +45,9 @@ async def test_devset_cards_become_contacts(pipeline, worker, database_url) -> N
                 f"{pipeline.gateway.url}/api/contacts", params=query, headers=headers
             )
         ).json()["items"]
-        assert len(found) == 1, (card, reply)
-        assert sorted(found[0]["phones"]) == sorted(expected["phones"]), card
-        assert sorted(found[0]["emails"]) == sorted(expected["emails"]), card
+        assert len(found) == 1, (card.name, reply)
+        assert sorted(found[0]["phones"]) == sorted(expected["phones"]), card.name
+        assert sorted(found[0]["emails"]) == sorted(expected["emails"]), card.name
         vcard = await pipeline.http.get(
             f"{pipeline.gateway.url}/api/contacts/{found[0]['id']}/vcard", headers=headers
         )
@@ -74,7 +67,7 @@ async def test_worker_killed_mid_card_completes_exactly_once(
     doomed = spawn_worker(pipeline.settings)
     try:
         user = pipeline.user("79005550001")
-        msg_id = await user.send_image((DEVSET / f"{CARDS[0]}.jpg").read_bytes())
+        msg_id = await user.send_image(CARDS[0].jpeg)
 
         async def marked_read() -> bool:
             reads = await sandbox_messages(pipeline.http, pipeline.sandbox_url, kind="read")
@@ -102,7 +95,7 @@ async def test_worker_killed_mid_card_completes_exactly_once(
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_corrupt_photo_gets_a_clear_reply_and_is_kept(pipeline, worker, database_url) -> None:
     user = pipeline.user("79005550002")
-    jpeg = (DEVSET / f"{CARDS[0]}.jpg").read_bytes()
+    jpeg = CARDS[0].jpeg
     msg_id = await user.send_image(jpeg[: len(jpeg) // 3])  # truncated JPEG
     reply = (await user.wait_reply(msg_id, timeout=60))["text"]["body"]
     assert reply.startswith("⚠️"), reply

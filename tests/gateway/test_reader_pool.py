@@ -10,17 +10,15 @@ import pytest
 
 from business_card.reading import ImageError
 from gateway.reader_pool import ReaderCrashed, ReaderPool
-from tests.conftest import DEVSET
+from tests.cardgen.known import QR_CARD
 from tests.faults.poison import HANG, RAISE, SEGV, poisoned
 
 pytestmark = pytest.mark.timeout(120)
-CARD = DEVSET / "dev_0000.jpg"
+CARD = QR_CARD
 
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[ReaderPool]:
-    if not DEVSET.exists():
-        pytest.skip("../shared/devset is not there")
     pool = ReaderPool(
         "tests.faults.poison:PoisonReader", {"pool_size": 1}, processes=2, timeout_s=3
     )
@@ -30,27 +28,27 @@ def pool() -> Iterator[ReaderPool]:
 
 def test_reads_cards(pool: ReaderPool) -> None:
     assert pool.ready
-    assert pool.read(CARD.read_bytes()).contact.emails
+    assert pool.read(CARD.jpeg).contact.emails
 
 
 def test_a_reader_error_comes_back_as_it_is(pool: ReaderPool) -> None:
     with pytest.raises(ImageError):
         pool.read(b"not an image")
     with pytest.raises(RuntimeError, match="blew up"):
-        pool.read(poisoned(CARD.read_bytes(), RAISE))
+        pool.read(poisoned(CARD.jpeg, RAISE))
 
 
 def test_a_crash_costs_one_read_and_the_process_is_replaced(pool: ReaderPool) -> None:
     with pytest.raises(ReaderCrashed, match="exit code -11"):
-        pool.read(poisoned(CARD.read_bytes(), SEGV))
+        pool.read(poisoned(CARD.jpeg, SEGV))
     for _ in range(3):  # both lanes, the new one included
-        assert pool.read(CARD.read_bytes()).contact.emails
+        assert pool.read(CARD.jpeg).contact.emails
 
 
 def test_a_hang_is_cut_off_and_the_process_is_replaced(pool: ReaderPool) -> None:
     with pytest.raises(ReaderCrashed, match="took over 3s"):
-        pool.read(poisoned(CARD.read_bytes(), HANG))
-    assert pool.read(CARD.read_bytes()).contact.emails
+        pool.read(poisoned(CARD.jpeg, HANG))
+    assert pool.read(CARD.jpeg).contact.emails
 
 
 def test_a_reader_that_cannot_start_fails_the_pool_at_once() -> None:

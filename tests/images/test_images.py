@@ -20,8 +20,8 @@ import pytest
 
 from ibbase_dev.nats_server import NatsServer, free_port
 from ocr_cluster.reader import CardReader
+from tests.cardgen.known import OCR_CARD
 from tests.chart.chart import NEWEST_KUBE, find, render
-from tests.conftest import DEVSET
 from tests.operator.test_cli import exercise_operator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,6 @@ TAG = os.environ.get("IBBASE_IMAGE_TAG", "dev")
 TARGETS = ("gateway", "operator", "ocr")
 # The image's user: the chart runs every pod as 10001 anyway; the Ray image keeps its own.
 USERS = {"gateway": "10001:10001", "operator": "10001:10001", "ocr": "1000"}
-CARD = "dev_0001.jpg"
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -191,8 +190,9 @@ def test_gateway_image_answers_the_helm_test_challenge(
     ]
 
 
-def test_ocr_image_reads_a_card_like_the_host(built: dict[str, dict]) -> None:
-    card = DEVSET / CARD
+def test_ocr_image_reads_a_card_like_the_host(built: dict[str, dict], tmp_path: Path) -> None:
+    card = OCR_CARD.write(tmp_path)
+    card.chmod(0o644)  # read by the image's own user, whatever the umask
     script = (
         "import json, sys; from ocr_cluster.reader import CardReader; "
         "r = CardReader(pool_size=1); "
@@ -210,5 +210,4 @@ def test_ocr_image_reads_a_card_like_the_host(built: dict[str, dict]) -> None:
     finally:
         reader.close()
     assert in_image == on_host
-    label = json.loads((DEVSET / CARD).with_suffix(".json").read_text())
-    assert set(label["phones"]) & set(in_image["phones"])
+    assert set(OCR_CARD.truth["phones"]) & set(in_image["phones"])

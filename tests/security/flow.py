@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from ibbase_dev.simulate import SimulatedUser
-from tests.conftest import DEVSET
+from tests.cardgen.known import QR_CARD
 
 WA_ID = "79007770001"
 
@@ -78,9 +78,7 @@ class Flow:
         await self.call("POST", faults, json={"endpoint": "messages", "code": 190, "count": 1})
         await user.wait_reply(await user.send_text("/help"), timeout=90)
         await self.call("POST", faults, json={"endpoint": "media_download", "http_status": 500})
-        card = DEVSET / "dev_0000.jpg"
-        photo = card.read_bytes() if card.exists() else b"not an image at all"
-        await user.wait_reply(await user.send_image(photo), timeout=120)
+        await user.wait_reply(await user.send_image(QR_CARD.jpeg), timeout=120)
 
         send = f"{self.gateway}/api/whatsapp/send"
         body = {"to": WA_ID, "message": "from the admin API"}
