@@ -81,8 +81,12 @@ class ChannelSpec(_Spec):
 
 
 class RegistrationStatus(_Status):
-    """``status.registration``: what is registered at Meta, so re-registering is idempotent;
-    ``blockedOn`` names the (generation, credentials, verify token) that Meta refused."""
+    """``status.registration``: what is registered at Meta, so re-registering is idempotent
+    and a registration left behind by a change of the ids or the scope can be found and
+    removed; ``blockedOn`` names the (generation, credentials, verify token) that Meta
+    refused. ``scope`` is what this channel itself registered: ``phone`` when it asked for a
+    WABA override or the app's callback that an older channel holds (``heldBy``);
+    ``sharedWith`` lists the channels that asked for the same one."""
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
 
@@ -91,6 +95,13 @@ class RegistrationStatus(_Status):
     verify_token_digest: str | None = Field(default=None, alias="verifyTokenDigest")
     registered_at: str | None = Field(default=None, alias="registeredAt")
     blocked_on: str | None = Field(default=None, alias="blockedOn")
+    phone_number_id: str | None = Field(default=None, alias="phoneNumberId")
+    business_account_id: str | None = Field(default=None, alias="businessAccountId")
+    app_id: str | None = Field(default=None, alias="appId")
+    held_by: str | None = Field(default=None, alias="heldBy")
+    shared_with: list[str] | None = Field(default=None, alias="sharedWith")
+    # When Meta's side was last read back (registration or drift check).
+    checked_at: str | None = Field(default=None, alias="checkedAt")
 
 
 class OwnershipStatus(_Status):
@@ -126,9 +137,12 @@ class ChannelStatus(_Status):
     observed_generation: int | None = Field(default=None, alias="observedGeneration")
     webhook_url: str | None = Field(default=None, alias="webhookUrl")
 
-    # Bookkeeping of one pass, never written: the resourceVersion of the credentials Secret
-    # whose token this pass uses (the one it read, or the one it wrote after a refresh).
+    # Bookkeeping of one pass, never written: the version of the credentials this pass uses
+    # (the resourceVersion of the user's credentials Secret, and of the operator's token
+    # Secret when a refreshed token is used), and the digest of the user's access token that
+    # a refreshed one descends from.
     credentials_version: str = Field(default="", exclude=True)
+    user_token_digest: str = Field(default="", exclude=True)
 
     def to_patch(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, exclude_unset=True)

@@ -16,6 +16,8 @@ WEBHOOK_VERIFIED = "WebhookVerified"
 WEBHOOK_SUBSCRIBED = "WebhookSubscribed"
 TOKEN_VALID = "TokenValid"
 READY = "Ready"
+# Only on a channel being deleted whose registration Meta has not confirmed removed.
+DELETING = "Deleting"
 
 ORDER = [
     SECRETS_READY,
@@ -77,7 +79,11 @@ class Conditions:
 
     def summarize(self) -> None:
         """``Ready`` is True only when every other condition is True; otherwise it carries the
-        first condition in the pipeline's order that is not."""
+        first condition in the pipeline's order that is not (``Deleting`` first, when set)."""
+        deleting = self._by_type.get(DELETING)
+        if deleting is not None:
+            self.set(READY, False, deleting["reason"], f"{DELETING}: {deleting['message']}")
+            return
         for ctype in ORDER:
             current = self._by_type.get(ctype)
             if current is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from ibbase_operator.metrics import META_CALLS
 from whatsapp_cloud.errors import GraphApiError, from_response
 
 MANAGEMENT = "whatsapp_business_management"
@@ -69,6 +70,17 @@ def appsecret_proof(app_secret: str, access_token: str) -> str:
     return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
 
 
+def outcome(exc: GraphApiError | None) -> str:
+    """A call's outcome as ``ibbase_operator_meta_calls_total`` counts it."""
+    if exc is None:
+        return "ok"
+    if exc.http_status is None:
+        return "no_answer"
+    if exc.rate_limited:
+        return "rate_limited"
+    return "temporary" if exc.temporary else "permanent"
+
+
 class MetaAdmin:
     def __init__(
         self,
@@ -86,6 +98,7 @@ class MetaAdmin:
 
     async def _call(
         self,
+        call: str,
         method: str,
         path: str,
         token: str,
@@ -93,6 +106,23 @@ class MetaAdmin:
         app_secret: str | None = None,
         params: dict[str, Any] | None = None,
         json: Any = None,
+    ) -> dict[str, Any]:
+        try:
+            result = await self._send(method, path, token, app_secret, params, json)
+        except GraphApiError as exc:
+            META_CALLS.labels(call, outcome(exc)).inc()
+            raise
+        META_CALLS.labels(call, "ok").inc()
+        return result
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        app_secret: str | None,
+        params: dict[str, Any] | None,
+        json: Any,
     ) -> dict[str, Any]:
         query = dict(params or {})
         if app_secret and "|" not in token:
@@ -121,6 +151,7 @@ class MetaAdmin:
         self, version: str, app_id: str, app_secret: str, token: str
     ) -> TokenInfo:
         body = await self._call(
+            "debug_token",
             "GET",
             f"/{version}/debug_token",
             f"{app_id}|{app_secret}",
@@ -142,6 +173,7 @@ class MetaAdmin:
     ) -> tuple[str, int]:
         """A fresh 60-day token for a still-valid one: (token, expires_in seconds)."""
         body = await self._call(
+            "exchange_token",
             "GET",
             f"/{version}/oauth/access_token",
             f"{app_id}|{app_secret}",
@@ -165,6 +197,7 @@ class MetaAdmin:
         params: dict[str, Any] = {"fields": "id", "limit": 100}
         for _ in range(MAX_PAGES):
             body = await self._call(
+                "phone_numbers",
                 "GET",
                 f"/{version}/{waba_id}/phone_numbers",
                 token,
@@ -185,7 +218,11 @@ class MetaAdmin:
         self, version: str, waba_id: str, token: str, app_secret: str
     ) -> list[dict[str, Any]]:
         body = await self._call(
-            "GET", f"/{version}/{waba_id}/subscribed_apps", token, app_secret=app_secret
+            "get_subscribed_apps",
+            "GET",
+            f"/{version}/{waba_id}/subscribed_apps",
+            token,
+            app_secret=app_secret,
         )
         data: list[dict[str, Any]] = body.get("data", [])
         return data
@@ -205,6 +242,7 @@ class MetaAdmin:
             payload = {"override_callback_uri": override_callback_uri}
             payload["verify_token"] = verify_token or ""
         await self._call(
+            "subscribe_waba",
             "POST",
             f"/{version}/{waba_id}/subscribed_apps",
             token,
@@ -216,13 +254,18 @@ class MetaAdmin:
         self, version: str, waba_id: str, token: str, app_secret: str
     ) -> None:
         await self._call(
-            "DELETE", f"/{version}/{waba_id}/subscribed_apps", token, app_secret=app_secret
+            "unsubscribe_waba",
+            "DELETE",
+            f"/{version}/{waba_id}/subscribed_apps",
+            token,
+            app_secret=app_secret,
         )
 
     async def phone_webhook(
         self, version: str, phone_id: str, token: str, app_secret: str
     ) -> dict[str, Any]:
         body = await self._call(
+            "get_phone_webhook",
             "GET",
             f"/{version}/{phone_id}",
             token,
@@ -246,6 +289,7 @@ class MetaAdmin:
         if uri:
             config["verify_token"] = verify_token
         await self._call(
+            "set_phone_override",
             "POST",
             f"/{version}/{phone_id}",
             token,
@@ -257,7 +301,10 @@ class MetaAdmin:
         self, version: str, app_id: str, app_secret: str
     ) -> list[dict[str, Any]]:
         body = await self._call(
-            "GET", f"/{version}/{app_id}/subscriptions", f"{app_id}|{app_secret}"
+            "get_app_subscriptions",
+            "GET",
+            f"/{version}/{app_id}/subscriptions",
+            f"{app_id}|{app_secret}",
         )
         data: list[dict[str, Any]] = body.get("data", [])
         return data
@@ -266,6 +313,7 @@ class MetaAdmin:
         self, version: str, app_id: str, app_secret: str, callback_url: str, verify_token: str
     ) -> None:
         await self._call(
+            "subscribe_app",
             "POST",
             f"/{version}/{app_id}/subscriptions",
             f"{app_id}|{app_secret}",
@@ -279,6 +327,7 @@ class MetaAdmin:
 
     async def unsubscribe_app(self, version: str, app_id: str, app_secret: str) -> None:
         await self._call(
+            "unsubscribe_app",
             "DELETE",
             f"/{version}/{app_id}/subscriptions",
             f"{app_id}|{app_secret}",

@@ -99,6 +99,15 @@ def older_claim(ch: Channel, items: list[dict[str, Any]]) -> Channel | None:
     return best
 
 
+async def list_channels(kube: KubeClient, namespaces: list[str]) -> list[dict[str, Any]]:
+    """Every WhatsAppChannel the operator serves (all namespaces when none are listed)."""
+    items: list[dict[str, Any]] = []
+    scopes: list[str | None] = list(namespaces) or [None]
+    for ns in scopes:
+        items += await kube.list(res.API_VERSION, res.PLURAL, ns)
+    return items
+
+
 class Ownership:
     def __init__(
         self,
@@ -117,10 +126,7 @@ class Ownership:
         then removes its registry entry). ``PhoneNumberOwned`` says which check failed."""
         confirmed_now = await self._confirmed_by_meta(p, creds)
         ch = p.ch
-        namespaces: list[str | None] = list(self.settings.namespaces) or [None]
-        items: list[dict[str, Any]] = []
-        for ns in namespaces:
-            items += await self.kube.list(res.API_VERSION, res.PLURAL, ns)
+        p.peers = items = await list_channels(self.kube, self.settings.namespaces)
         owner = older_claim(ch, items)
         if owner is not None:
             p.conds.set(

@@ -62,6 +62,10 @@ class Pass:
     conds: c.Conditions
     status: ChannelStatus = field(default_factory=ChannelStatus)
     events: list[Event] = field(default_factory=list)
+    # Every channel the operator serves, as listed once by this pass (ownership, sharing).
+    peers: list[dict[str, Any]] | None = None
+    # Channels whose registration this pass displaced at Meta: to be reconciled at once.
+    nudge: list[Channel] = field(default_factory=list)
 
     @classmethod
     def of(cls, ch: Channel) -> Pass:

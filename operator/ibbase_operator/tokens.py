@@ -1,18 +1,56 @@
 """The channel's tokens: the Meta credentials read from their Secret, the access token checked
 with Meta (``debug_token``) and refreshed before it expires, and when the webhook verify
-token is due for rotation."""
+token is due for rotation.
+
+A refreshed access token goes into the operator's own Secret ``{channel}-token`` (owned by
+the channel, so it goes with it), never into the user's credentials Secret: External Secrets
+Operator or a GitOps tool may own that one and would put the old token back, or fight the
+operator at every sync. The token Secret records which user token it was refreshed from
+(a digest); while the user's Secret still holds that token the refreshed one is used, and
+once the user puts another token there, theirs wins.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from typing import Any
 
 from ibbase_operator import conditions as c
-from ibbase_operator.channel import b64, unb64
+from ibbase_operator import resource as res
+from ibbase_operator.channel import Channel, b64, digest, unb64
 from ibbase_operator.kube import KubeClient
 from ibbase_operator.meta import MetaAdmin
+from ibbase_operator.metrics import TOKEN_EXPIRY
 from ibbase_operator.status import Pass, Stop, iso, parse_iso
 from ibbase_operator.subscriptions import Credentials
 from whatsapp_cloud.errors import GraphApiError
+
+
+def build_token_secret(
+    ch: Channel, token: str, *, refreshed_from: str, expires_at: str
+) -> dict[str, Any]:
+    """The operator's Secret with the channel's refreshed access token."""
+    annotations = {res.REFRESHED_FROM: refreshed_from, res.EXPIRES_AT: expires_at}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": ch.child_metadata(res.token_secret_name(ch.name), annotations),
+        "data": {res.ACCESS_TOKEN_KEY: b64(token)},
+    }
+
+
+def refreshed_token(secret: dict[str, Any] | None, user_token: str) -> str | None:
+    """The token in the operator's token Secret, if it was refreshed from ``user_token``."""
+    if secret is None:
+        return None
+    annotations = secret["metadata"].get("annotations") or {}
+    data = secret.get("data") or {}
+    if annotations.get(res.REFRESHED_FROM) != digest(user_token):
+        return None  # the user put another token into their Secret since: theirs wins
+    raw = data.get(res.ACCESS_TOKEN_KEY)
+    return unb64(raw).strip() if raw else None
 
 
 class Tokens:
@@ -45,11 +83,18 @@ class Tokens:
                 f"Secret {p.ch.namespace}/{ref.name} lacks the key(s) {', '.join(missing)}",
             )
             raise Stop("credentials Secret incomplete")
-        p.status.credentials_version = secret["metadata"].get("resourceVersion", "")
-        return Credentials(
-            access_token=unb64(data[ref.access_token_key]).strip(),
-            app_secret=unb64(data[ref.app_secret_key]).strip(),
-        )
+        version = secret["metadata"].get("resourceVersion", "")
+        user_token = unb64(data[ref.access_token_key]).strip()
+        token = user_token
+        name = res.token_secret_name(p.ch.name)
+        ours = await self.kube.get_or_none("v1", "secrets", p.ch.namespace, name)
+        refreshed = refreshed_token(ours, user_token)
+        if ours is not None and refreshed is not None:
+            token = refreshed
+            version = f"{version}+{ours['metadata'].get('resourceVersion', '')}"
+        p.status.credentials_version = version
+        p.status.user_token_digest = digest(user_token)
+        return Credentials(access_token=token, app_secret=unb64(data[ref.app_secret_key]).strip())
 
     def rotation_due(self, p: Pass) -> bool:
         """Whether the verify token is older than ``tokenRotation.verifyTokenEvery``."""
@@ -74,8 +119,8 @@ class Tokens:
 
     async def check(self, p: Pass, creds: Credentials) -> Credentials:
         """debug_token every ``checkEvery``; refresh a 60-day token ``refreshAccessTokenBefore``
-        its expiry and write it back to the credentials Secret. Returns the credentials to
-        go on with (the refreshed ones after a refresh); ``TokenValid`` says what was found."""
+        its expiry into the operator's token Secret. Returns the credentials to go on with
+        (the refreshed ones after a refresh); ``TokenValid`` says what was found."""
         ch, now = p.ch, self._clock()
         rotation = ch.spec.token_rotation
         if self._checked_recently(p, now):
@@ -109,6 +154,7 @@ class Tokens:
         if info.expires_at == 0:
             p.status.token_expires_at = "never"
             p.conds.set(c.TOKEN_VALID, True, "NeverExpires", "system-user token without expiry")
+            TOKEN_EXPIRY.labels(ch.namespace, ch.name).set(math.inf)
             p.status.token_credentials_version = p.status.credentials_version
             return creds
         expires_at = float(info.expires_at)
@@ -126,8 +172,8 @@ class Tokens:
                     f"expires at {iso(expires_at)}; refreshing failed: {exc}",
                 )
                 return creds
-            creds = await self._write_back(p, creds, token)
             expires_at = now + expires_in if expires_in else 0
+            creds = await self._store(p, creds, token, expires_at)
             p.event(
                 "TokenRefreshed",
                 f"access token refreshed; the new one expires at {iso(expires_at)}",
@@ -137,17 +183,23 @@ class Tokens:
             p.conds.set(c.TOKEN_VALID, True, "TokenValid", f"valid until {iso(expires_at)}")
         p.status.token_expires_at = iso(expires_at) if expires_at else "never"
         p.status.token_credentials_version = p.status.credentials_version
+        TOKEN_EXPIRY.labels(ch.namespace, ch.name).set(expires_at or math.inf)
         return creds
 
-    async def _write_back(self, p: Pass, creds: Credentials, token: str) -> Credentials:
-        """Put a refreshed access token into the credentials Secret."""
-        ref = p.ch.spec.credentials
-        updated = await self.kube.merge_patch(
-            "v1",
-            "secrets",
-            p.ch.namespace,
-            ref.name,
-            {"data": {ref.access_token_key: b64(token)}},
+    async def _store(
+        self, p: Pass, creds: Credentials, token: str, expires_at: float
+    ) -> Credentials:
+        """Put a refreshed access token into the operator's token Secret (created on the
+        first refresh, owned by the channel)."""
+        body = build_token_secret(
+            p.ch,
+            token,
+            refreshed_from=p.status.user_token_digest,
+            expires_at=iso(expires_at) if expires_at else "never",
         )
-        p.status.credentials_version = updated["metadata"].get("resourceVersion", "")
+        stored = await self.kube.apply("v1", "secrets", p.ch.namespace, body)
+        user_version = p.status.credentials_version.split("+", 1)[0]
+        p.status.credentials_version = (
+            f"{user_version}+{stored['metadata'].get('resourceVersion', '')}"
+        )
         return Credentials(access_token=token, app_secret=creds.app_secret)

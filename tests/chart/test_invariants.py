@@ -268,6 +268,7 @@ def test_default_render_list() -> None:
             ("Secret", f"{FULLNAME}-ray-auth"),
             ("Service", f"{FULLNAME}-gateway"),
             ("Service", f"{FULLNAME}-nats"),
+            ("Service", f"{FULLNAME}-operator"),
             ("Service", f"{FULLNAME}-worker"),
             ("ServiceAccount", f"{FULLNAME}-operator"),
             ("StatefulSet", f"{FULLNAME}-nats"),
@@ -286,7 +287,7 @@ def test_autoscaled_gateway_leaves_replicas_to_the_hpa() -> None:
         "name": f"{FULLNAME}-gateway",
     }
     monitors = {m["metadata"]["name"]: m for m in kinds(objs, "ServiceMonitor")}
-    assert set(monitors) == {f"{FULLNAME}-gateway", f"{FULLNAME}-worker"}
+    assert set(monitors) == {f"{FULLNAME}-{c}" for c in ("gateway", "worker", "operator")}
     for name, monitor in monitors.items():
         service = find(objs, "Service", name)
         assert (

@@ -1,5 +1,6 @@
-"""The operator's RBAC is exactly the least privilege it needs; NetworkPolicies deny ingress
-to every pod of the release and open only the paths the components use."""
+"""The operator's RBAC is exactly the least privilege it needs (the requests behind each rule:
+tests/operator/test_rbac_fix.py replays a channel's life against them); NetworkPolicies deny
+ingress to every pod of the release and open only the paths the components use."""
 
 from __future__ import annotations
 
@@ -22,36 +23,40 @@ SA = {"kind": "ServiceAccount", "name": f"{FULLNAME}-operator", "namespace": NAM
 CRDS = {
     "apiGroups": ["apiextensions.k8s.io"],
     "resources": ["customresourcedefinitions"],
-    "verbs": ["get", "list", "watch"],
+    "verbs": ["list", "watch"],
 }
 NAMESPACES = {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]}
+FINALIZERS = {
+    "apiGroups": ["ibbase.io"],
+    "resources": ["whatsappchannels/finalizers"],
+    "verbs": ["update"],
+}
 CHANNEL_RULES = [
     {
         "apiGroups": ["ibbase.io"],
         "resources": ["whatsappchannels"],
-        "verbs": ["get", "list", "watch", "patch", "update"],
+        "verbs": ["get", "list", "watch", "patch"],
     },
     {
         "apiGroups": ["ibbase.io"],
         "resources": ["whatsappchannels/status"],
-        "verbs": ["get", "patch", "update"],
+        "verbs": ["patch"],
     },
+    # Children set blockOwnerDeletion: OwnerReferencesPermissionEnforcement asks for this.
+    FINALIZERS,
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "create", "patch"]},
+    {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["create", "patch"]},
+    {"apiGroups": ["cert-manager.io"], "resources": ["certificates"], "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
+]
+LEASE_RULES = [
     {
-        "apiGroups": [""],
-        "resources": ["secrets"],
-        "verbs": ["get", "list", "watch", "create", "patch", "delete"],
+        "apiGroups": ["coordination.k8s.io"],
+        "resources": ["leases"],
+        "resourceNames": [f"{FULLNAME}-operator"],
+        "verbs": ["get", "update"],
     },
-    {
-        "apiGroups": ["networking.k8s.io"],
-        "resources": ["ingresses"],
-        "verbs": ["get", "list", "watch", "create", "patch", "delete"],
-    },
-    {
-        "apiGroups": ["cert-manager.io"],
-        "resources": ["certificates"],
-        "verbs": ["get", "list", "watch"],
-    },
-    {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
 ]
 REGISTRY_RULES = [
     {
@@ -61,8 +66,9 @@ REGISTRY_RULES = [
         "verbs": ["get", "patch"],
     },
     {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+    *LEASE_RULES,
 ]
-SECRET_VERBS = {"get", "list", "watch", "create", "patch", "delete"}
+SECRET_VERBS = {"get", "create", "patch"}
 
 variants = pytest.mark.parametrize("variant", VARIANTS)
 
@@ -119,6 +125,54 @@ def test_namespaced_operator_rules() -> None:
         ]
         assert binding["subjects"] == [SA]
         assert binding["roleRef"]["name"] == role["metadata"]["name"]
+
+
+@variants
+def test_nothing_is_listed_watched_or_deleted_that_the_operator_does_not(variant: str) -> None:
+    """The operator never lists, watches or deletes Secrets, Ingresses or Certificates
+    (children go by garbage collection), nor PUTs a WhatsAppChannel."""
+    for role in rbac(render(variant)):
+        for rule in role["rules"]:
+            resources = set(rule["resources"])
+            if resources & {"secrets", "ingresses", "certificates"}:
+                assert not {"list", "watch", "delete"} & set(rule["verbs"]), rule
+            if resources & {"whatsappchannels", "whatsappchannels/status"}:
+                assert "update" not in rule["verbs"], rule
+
+
+@variants
+def test_every_role_with_channel_rules_may_update_their_finalizers(variant: str) -> None:
+    roles = [r for r in rbac(render(variant)) if r["rules"] and CHANNEL_RULES[0] in r["rules"]]
+    assert roles, variant
+    for role in roles:
+        assert FINALIZERS in role["rules"], role["metadata"]["name"]
+
+
+def test_without_leader_election_no_lease_is_granted() -> None:
+    objs = render("defaults", NEWEST_KUBE, "--set", "operator.leaderElection=false")
+    role = find(objs, "Role", f"{FULLNAME}-operator-registry")
+    assert role["rules"] == REGISTRY_RULES[:2]
+    operator = find(objs, "Deployment", f"{FULLNAME}-operator")
+    env = {
+        e["name"]: e.get("value")
+        for e in operator["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["IBBASE_OPERATOR_LEADER_ELECTION"] == "false"
+
+
+@variants
+def test_leader_election_is_on_with_the_lease_the_role_names(variant: str) -> None:
+    objs = render(variant)
+    operator = find(objs, "Deployment", f"{FULLNAME}-operator")
+    env = {
+        e["name"]: e.get("value")
+        for e in operator["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["IBBASE_OPERATOR_LEADER_ELECTION"] == "true"
+    assert env["IBBASE_OPERATOR_LEASE_NAME"] == f"{FULLNAME}-operator"
+    role = find(objs, "Role", f"{FULLNAME}-operator-registry")
+    assert LEASE_RULES[0]["resourceNames"] == [env["IBBASE_OPERATOR_LEASE_NAME"]]
+    assert all(rule in role["rules"] for rule in LEASE_RULES)
 
 
 @variants
@@ -191,7 +245,8 @@ def test_gateway_and_worker_paths() -> None:
 def test_operator_egress_is_the_api_server_and_meta() -> None:
     operator = policies("external-services")[f"{FULLNAME}-operator"]
     assert operator["policyTypes"] == ["Ingress", "Egress"]
-    assert "ingress" not in operator
+    # Only the metrics scrape comes in, on the health port (/metrics is served there).
+    assert [ports(r) for r in operator["ingress"]] == [{"health"}]
     rules = operator["egress"]
     (api,) = [r for r in rules if ports(r) == {443, 6443}]
     assert api["to"] == [{"ipBlock": {"cidr": "10.0.0.1/32"}}]

@@ -29,8 +29,9 @@ async def test_delete_removes_the_registration_children_and_registry_entry(world
     await world.wait_gone("bye")
     assert world.meta.subscriptions.subscribed_apps(waba_id("1", 0)) == {}
     assert "crm.bye.json" not in world.registry()
-    assert world.api.get("secrets", "crm", "bye-webhook") is None  # owned: collected
-    assert world.api.get("ingresses", "crm", "bye-webhook") is None
+    # Owned: collected by the garbage collector (on a real cluster, moments after the owner).
+    await world.until(lambda: world.api.get("secrets", "crm", "bye-webhook") is None, 30)
+    await world.until(lambda: world.api.get("ingresses", "crm", "bye-webhook") is None, 30)
     assert ("Normal", "RegistrationRemoved") in _reasons(world, "bye")
 
 
@@ -53,22 +54,6 @@ async def test_delete_retries_meta_5xx_then_succeeds(world: World) -> None:
     assert world.sandbox_calls(f"DELETE /v25.0/{waba_id('1', 0)}/subscribed_apps") == 3
     assert world.meta.subscriptions.subscribed_apps(waba_id("1", 0)) == {}
     assert ("Normal", "RegistrationRemoved") in _reasons(world, "flaky")
-
-
-async def test_delete_lets_go_after_bounded_5xx_and_says_what_is_left(world: World) -> None:
-    await _ready(world, "stuck")
-    world.meta.faults.add(
-        FaultSpec(endpoint="subscribed_apps", method="DELETE", http_status=500, count=50)
-    )
-    await world.kube.delete("ibbase.io/v1alpha1", "whatsappchannels", "crm", "stuck")
-    await world.wait_gone("stuck")
-    attempts = world.sandbox_calls(f"DELETE /v25.0/{waba_id('1', 0)}/subscribed_apps")
-    assert attempts == world.operator.settings.delete_attempts
-    warnings = [m for t, r, m in world.events("stuck") if r == "RegistrationLeftAtMeta"]
-    assert len(warnings) == 1 and "remove it in Meta's App Dashboard" in warnings[0]
-    assert waba_id("1", 0) in warnings[0]
-    # Not silently leaked: it is still there at Meta, and the Warning says so.
-    assert APP_ID in world.meta.subscriptions.subscribed_apps(waba_id("1", 0))
 
 
 async def test_delete_without_credentials_lets_go_with_a_warning(world: World) -> None:

@@ -23,7 +23,7 @@ async def test_a_token_near_expiry_is_refreshed_and_written_back(world: World) -
     await world.wait_condition("expiring", "TokenValid", "True", "TokenRefreshed")
     await world.wait_condition("expiring", "Ready", "True")
 
-    secret = world.api.get("secrets", "crm", "meta-credentials") or {}
+    secret = world.api.get("secrets", "crm", "expiring-token") or {}
     new = base64.b64decode(secret["data"]["accessToken"]).decode()
     assert new != old
     info = world.meta.accounts.tokens[new]

@@ -65,3 +65,25 @@ def test_secrets_cluster_wide_only_when_every_namespace_is_watched(variant: str)
         assert cluster_secret_rules == [], variant
     for rule in cluster_secret_rules:
         assert not {"update", "deletecollection"} & set(rule["verbs"]), rule
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_secrets_are_read_by_name_never_listed_watched_or_deleted(variant: str) -> None:
+    """Issue 17: a list or watch right on Secrets hands over every credential of every
+    namespace it covers, and the operator never needs one: it gets Secrets by name (the
+    user's credentials, its own ``-webhook`` and ``-token`` children, the registry) and
+    leaves deletion to garbage collection. In the release namespace the registry Secret is
+    the only one it may read or patch."""
+    objs = render(variant)
+    for role in kinds(objs, "ClusterRole") + kinds(objs, "Role"):
+        for rule in role["rules"]:
+            if "secrets" not in rule.get("resources", []):
+                continue
+            assert set(rule["verbs"]) <= {"get", "create", "patch"}, rule
+            if (
+                role["kind"] == "Role"
+                and role["metadata"]["name"] == f"{FULLNAME}-operator-registry"
+            ):
+                assert rule.get("resourceNames") == [f"{FULLNAME}-channels"] or rule["verbs"] == [
+                    "create"
+                ], rule
