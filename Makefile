@@ -1,5 +1,5 @@
 # Thin targets named for what a person wants. Each one does its own set-up.
-.PHONY: install run demo test lint bench clean chart images
+.PHONY: install run demo test lint bench clean chart images kube-tools test-operator
 
 VENV := .venv/bin
 CARD ?=
@@ -15,6 +15,16 @@ demo: install
 
 test: install
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
+
+# The operator suite alone, on both Kubernetes APIs (the emulator and the real API server),
+# with the real cluster's own checks and the chart's server-side dry run.
+test-operator: install
+	$(VENV)/python -m pytest tests/operator tests/kube_real $(PYTEST_ARGS)
+
+# etcd, kube-apiserver and kube-controller-manager built from source into .tools/kube/ (once:
+# minutes; then instant). The tests build them on first need; this builds them explicitly.
+kube-tools:
+	@bash scripts/build-kube.sh
 
 lint: install
 	$(VENV)/ruff check .

@@ -1,6 +1,7 @@
-"""The operator's world, all real processes on this machine except the two stand-ins the
-architecture allows: the Kubernetes API server (kube_emulator over kmock) and Meta (the
-Graph API sandbox).
+"""The operator's world, all real processes on this machine except Meta (the Graph API
+sandbox). Every ``world`` test runs twice (``kube_backend``): against kube_emulator, and
+against a real kube-apiserver with etcd and kube-controller-manager (tests/kube_real), where
+the operator runs as the chart's ServiceAccount under the chart's RBAC.
 
 - the operator runs kopf in its own thread and event loop (kopf cancels every task of the
   loop it runs in);
@@ -9,7 +10,8 @@ Graph API sandbox).
   resolve every host to it, like curl's ``--resolve``;
 - the gateway reads the channel registry from a directory that a kubelet stand-in keeps in
   step with the registry Secret, with the kubelet's atomic symlink swap;
-- an ingress controller and cert-manager stand-in admit Ingresses and issue Certificates.
+- an ingress controller and cert-manager stand-in admit Ingresses and issue Certificates
+  (as the admin, on the real server).
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ from ibbase_dev.nats_server import NatsServer
 from ibbase_operator.kube import KubeClient, KubeConfig
 from ibbase_operator.main import run
 from ibbase_operator.settings import OperatorSettings
-from kube_emulator import KubeEmulator
 from tests.harness import ServerThread, pipeline_settings, wait_for
+from tests.kube_real.binaries import prebuild
+from tests.kube_real.cluster import Cluster, ClusterUnavailable, shared_cluster
+from tests.kube_real.operator_world import BACKENDS, kube_api
 from tests.kubelet import SecretVolume
 from tests.operator.cluster import ClusterControllers
 from whatsapp_cloud.probe import ProbeResult, probe_callback
@@ -115,7 +119,7 @@ class Journal:
 
 @dataclass
 class World:
-    api: KubeEmulator
+    api: Any  # KubeEmulator, or tests.kube_real.operator_world.RealApi
     kube: KubeClient
     sandbox: ServerThread
     gateway: ServerThread
@@ -333,11 +337,53 @@ def operator_settings(sandbox_url: str, gateway_port: int, tls: TLSFiles, **over
     return OperatorSettings(**values)
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run ``emulator_only`` tests (they read the emulator's request journal) on the
+    emulator alone, and build the real control plane before any test runs (outside the
+    tests' timeouts) when a selected test needs it."""
+    emulator_only = [
+        item
+        for item in items
+        if _backend(item) == "apiserver" and item.get_closest_marker("emulator_only")
+    ]
+    if emulator_only:
+        config.hook.pytest_deselected(items=emulator_only)
+        items[:] = [item for item in items if item not in emulator_only]
+    if any(_backend(item) == "apiserver" for item in items):
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        prebuild(reporter.write_line if reporter else print)
+
+
+def _backend(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("kube_backend") if callspec else None
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def kube_backend(request: pytest.FixtureRequest) -> Iterator[tuple[str, Cluster | None]]:
+    """The Kubernetes API the world runs on: the emulator, or the session's real cluster."""
+    if request.param == "emulator":
+        yield "emulator", None
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            cluster = stack.enter_context(shared_cluster())
+        except ClusterUnavailable as exc:
+            failure = str(exc)
+        else:
+            failure = ""
+        if failure:
+            pytest.fail(failure, pytrace=False)
+        yield "apiserver", cluster
+
+
 @pytest.fixture
 async def world(
     nats_server: NatsServer,
     tmp_path: Path,
     tls: TLSFiles,
+    kube_backend: tuple[str, Cluster | None],
     request: pytest.FixtureRequest,
     caplog: pytest.LogCaptureFixture,
 ) -> AsyncIterator[World]:
@@ -348,11 +394,11 @@ async def world(
     overrides = getattr(request, "param", {}) or {}
     caplog.set_level(logging.INFO)
     async with contextlib.AsyncExitStack() as stack:
-        api = await stack.enter_async_context(
-            KubeEmulator.serve(namespaces=("default", "crm", "ibbase"))
+        # The tests and the cluster stand-ins use `kubeconfig` (the admin's on a real
+        # server), the operator `operator_kubeconfig` (the chart's ServiceAccount there).
+        api, kubeconfig, operator_kubeconfig = await stack.enter_async_context(
+            kube_api(*kube_backend, tmp_path)
         )
-        api.install_crd(CRD)
-        kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", namespace="crm")
         kube = KubeClient(KubeConfig.from_kubeconfig(kubeconfig))
         stack.push_async_callback(kube.aclose)
         channels_dir = tmp_path / "channels"
@@ -386,7 +432,7 @@ async def world(
         controllers = ClusterControllers(kube).start()
         stack.push_async_callback(controllers.stop)
         settings = operator_settings(sandbox.url, gateway.port, tls, **overrides)
-        operator = OperatorThread(settings, kubeconfig)
+        operator = OperatorThread(settings, operator_kubeconfig)
         stack.push_async_callback(operator.stop)
         operator.start()
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))

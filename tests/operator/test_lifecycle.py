@@ -91,8 +91,8 @@ async def test_two_channels_a_rotation_and_a_delete(world: World) -> None:
     )
     await world.wait_condition("sales-ru", "Ready", "True")
     await world.wait_condition("support-en", "Ready", "True")
-    lines = ["$ kubectl apply -f sales-ru.yaml -f support-en.yaml", "$ kubectl get wac -n crm"]
-    lines.append(world.api.table("wac", "crm"))
+    lines = ["$ kubectl apply -f sales-ru.yaml -f support-en.yaml", "$ kubectl get wac -A"]
+    lines.append(world.api.table("wac"))
 
     before = world.channel("support-en")["status"]["verifyTokenRotatedAt"]
 

@@ -44,6 +44,7 @@ pytestmark = pytest.mark.timeout(180)
 # The operator tests' world (API emulator, Graph sandbox, gateway, kopf), here by name.
 world = operator_tests.world
 tls = operator_tests.tls
+kube_backend = operator_tests.kube_backend
 
 VICTIM_PHONE, VICTIM_WABA = phone_id("1", 0), waba_id("1", 0)
 ATTACKER_APP, ATTACKER_SECRET = "998877665544332", "attacker-app-secret-never-logged"
