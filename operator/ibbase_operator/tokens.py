@@ -12,6 +12,7 @@ once the user puts another token there, theirs wins.
 
 from __future__ import annotations
 
+import hmac
 import math
 from collections.abc import Callable
 from typing import Any
@@ -47,7 +48,8 @@ def refreshed_token(secret: dict[str, Any] | None, user_token: str) -> str | Non
         return None
     annotations = secret["metadata"].get("annotations") or {}
     data = secret.get("data") or {}
-    if annotations.get(res.REFRESHED_FROM) != digest(user_token):
+    noted = str(annotations.get(res.REFRESHED_FROM) or "")
+    if not hmac.compare_digest(noted, digest(user_token)):
         return None  # the user put another token into their Secret since: theirs wins
     raw = data.get(res.ACCESS_TOKEN_KEY)
     return unb64(raw).strip() if raw else None
