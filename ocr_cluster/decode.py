@@ -1,4 +1,6 @@
-"""Bytes from a messenger → an upright 8-bit RGB image, or a clear ImageError."""
+"""Bytes from a messenger → an upright 8-bit RGB image, or a clear ImageError.
+
+A photo (JPEG, PNG, WebP…, HEIC/HEIF) or the first page of a PDF, told by its bytes."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from business_card.reading import ImageError
+from ocr_cluster import documents
 
 # A phone photo is at most ~50 MP and a few tens of MB; anything beyond is refused
 # before its pixels are decoded (decompression bombs declare huge sizes in tiny files).
@@ -26,10 +29,12 @@ STRIP_PIXELS = 4_000_000
 WORK_LONG_SIDE = 2000
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+_HEIF = ("HEIF",)  # only when the bytes say HEIF (pillow-heif's plugin, registered on first use)
 
 
 def decode_image(data: bytes, max_long_side: int = WORK_LONG_SIDE) -> np.ndarray:
-    """Decode `data` to an RGB uint8 array (H, W, 3) with EXIF orientation applied."""
+    """Decode `data` to an RGB uint8 array (H, W, 3) with EXIF orientation applied, its long
+    side at most `max_long_side`. A PDF gives its first page (`documents.render_pdf`)."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ImageError(f"expected bytes, got {type(data).__name__}")
     size = len(data)
@@ -37,16 +42,26 @@ def decode_image(data: bytes, max_long_side: int = WORK_LONG_SIDE) -> np.ndarray
         raise ImageError("empty file")
     if size > MAX_BYTES:
         raise ImageError(f"file too large: {size} bytes (limit {MAX_BYTES})")
+    data = bytes(data)
+    if documents.is_pdf(data):
+        return documents.render_pdf(data, max_long_side, MAX_PIXELS, MAX_SIDE, MIN_SIDE)
+    heif = documents.is_heif(data)
+    if heif:
+        documents.register_heif()
     try:
-        im: Image.Image = Image.open(io.BytesIO(bytes(data)), formats=ALLOWED_FORMATS)
+        im: Image.Image = Image.open(io.BytesIO(data), formats=_HEIF if heif else ALLOWED_FORMATS)
     except UnidentifiedImageError as exc:
-        raise ImageError("not a recognised image format (JPEG, PNG, WebP expected)") from exc
+        if heif:
+            raise ImageError("cannot read HEIC/HEIF header (corrupt or truncated?)") from exc
+        raise ImageError(
+            "not a recognised image format (JPEG, PNG, WebP, HEIC or PDF expected)"
+        ) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"image dimensions too large (decompression bomb?): {exc}") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, RuntimeError) as exc:  # libheif: RuntimeError
         raise ImageError(f"cannot read image header: {exc}") from exc
     _check_size(im.size)
-    _check_decoded_size(im, bytes(data[:32]))
+    _check_decoded_size(im, data[:32])
     try:
         if im.format == "JPEG" and max(im.size) >= 2 * max_long_side:
             # DCT scaling: decodes at 1/2, 1/4… directly, much faster than a resize.
@@ -59,8 +74,8 @@ def decode_image(data: bytes, max_long_side: int = WORK_LONG_SIDE) -> np.ndarray
         rgb = _to_rgb(im)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"image dimensions too large (decompression bomb?): {exc}") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageError(f"corrupt or truncated image data: {exc}") from exc
+    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError) as exc:
+        raise ImageError(f"corrupt or truncated image data: {str(exc).strip()}") from exc
     if max(rgb.size) > max_long_side:
         rgb.thumbnail((max_long_side, max_long_side), Image.Resampling.LANCZOS)
     return np.asarray(rgb, dtype=np.uint8)

@@ -22,6 +22,7 @@ from ray.serve._private.common import ReplicaState
 from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
 from ray.serve.handle import DeploymentHandle, DeploymentResponse, DeploymentResponseGenerator
 
+from business_card.reading import is_card_mime
 from ocr_cluster import routing
 from ocr_cluster.reader import CardReader, CardResult, ImageError
 
@@ -338,8 +339,10 @@ class Ingress:
 
     async def _body(self, request: Request) -> bytes | JSONResponse:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if not ctype.startswith("image/"):
-            return _problem(415, f"Content-Type must be image/* (got {ctype or 'none'!r})")
+        if not is_card_mime(ctype):
+            return _problem(
+                415, f"Content-Type must be image/* or application/pdf (got {ctype or 'none'!r})"
+            )
         limit = self.tunables.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus tesseract-ocr-vie tesseract-ocr-osd postgresql fonts-dejavu-core fonts-liberation2 fonts-open-sans fonts-crosextra-carlito fonts-wqy-microhei)
+APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus tesseract-ocr-vie tesseract-ocr-osd postgresql fonts-dejavu-core fonts-liberation2 fonts-open-sans fonts-crosextra-carlito fonts-wqy-microhei chromium chromium-driver)
 UV_VERSION=0.13.8
 
 source scripts/apt.sh

@@ -55,10 +55,11 @@ def test_qr_endpoint_reads_only_the_code(ocr: RayCluster) -> None:
         (b"\x89PNG\r\n\x1a\nnot really", "image/png", 400, "image"),
         (b"GIF89a" + b"\x00" * 64, "image/gif", 400, "image"),
         (b"", "image/jpeg", 400, "empty"),
-        (b"%PDF-1.7", "application/pdf", 415, "image/*"),
+        (b"%PDF-1.7", "application/pdf", 400, "PDF"),
+        (b"PK\x03\x04", "application/zip", 415, "image/*"),
         (b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024), "image/jpeg", 413, "too large"),
     ],
-    ids=["png-garbage", "gif-garbage", "empty", "pdf", "over-limit"],
+    ids=["png-garbage", "gif-garbage", "empty", "pdf-garbage", "zip", "over-limit"],
 )
 def test_malformed_bodies_get_4xx_and_the_replicas_stay_healthy(
     ocr: RayCluster, body: bytes, ctype: str, status: int, says: str
