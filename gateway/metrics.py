@@ -56,6 +56,23 @@ STATUS_UPDATES = Counter(
     "Outbound status webhooks by status and effect",
     ["status", "effect"],
 )
+CARDS = Counter(
+    "ibbase_cards_total",
+    "Card photos handled, by outcome: read (a contact stored), empty (nothing read), "
+    "bad_image, media_error, merged (a second side or photo of a card already stored)",
+    ["outcome"],
+)
+FIELDS_CORRECTED = Counter(
+    "ibbase_fields_corrected_total",
+    "Contact fields a person corrected after the reader, by field and where (chat, api, ui): "
+    "the reader's real error rate",
+    ["field", "by"],
+)
+REPLY_SECONDS = Histogram(
+    "ibbase_reply_seconds",
+    "From the inbound message reaching the worker to its first reply accepted by the Graph API",
+    buckets=(0.25, 0.5, 1, 2, 3, 5, 8, 13, 21, 34, 60, 120),
+)
 CHANNELS = Gauge("whatsapp_channel_registry_channels", "Channels loaded from the channel registry")
 CHANNEL_FILES_INVALID = Gauge(
     "whatsapp_channel_registry_invalid_files", "Registry files skipped as invalid at the last load"

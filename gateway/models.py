@@ -26,6 +26,8 @@ from gateway.db import Base, utcnow
 # WHATSAPP_* settings. No query crosses it (see SECURITY.md).
 DEFAULT_CHANNEL = "default"
 CHANNEL_ID_LENGTH = 253
+# A contact's note (the captions of its photos): a few captions, never a document.
+NOTE_LENGTH = 4000
 
 
 def _channel_column() -> Mapped[str]:
@@ -49,6 +51,10 @@ class User(Base):
     profile_name: Mapped[str | None] = mapped_column(String(256))
     lang: Mapped[str | None] = mapped_column(String(8))
     last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The conversation's one piece of state: after "✏️ Fix" the user's next text is a fix
+    # of this contact (and of this field, once picked from the list).
+    fixing_contact_id: Mapped[int | None] = mapped_column(Integer)
+    fixing_field: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -96,9 +102,13 @@ class Contact(Base):
     lang: Mapped[str | None] = mapped_column(String(LANG_LENGTH))
     source: Mapped[str] = mapped_column(String(32))  # card | shared_contact
     confidence: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
-    # How sure each stored field is (gateway.contacts.merge.strength): a weaker reading
+    # How sure each stored field is (gateway.contacts.service.strength): a weaker reading
     # never overwrites a stronger one.
     strengths: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    # The caption(s) of the card's photos ("met at Innoprom, wants a demo").
+    note: Mapped[str | None] = mapped_column(Text)
+    # When the sender confirmed what was read (✅), or None.
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -162,6 +172,10 @@ class OutboundMessage(Base):
     to_wa_id: Mapped[str | None] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # reply | admin | external
     body: Mapped[str | None] = mapped_column(Text)
+    # A message other than text: the Graph API message object without ``messaging_product``
+    # and ``to`` ({"type": "interactive", "interactive": {…}}, contacts, document…); ``body``
+    # then holds its text for people reading the table.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reply_to: Mapped[str | None] = mapped_column(String(256))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     status_rank: Mapped[int] = mapped_column(Integer, default=0)

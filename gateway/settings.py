@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     sender_policy: Literal["open", "allowlist"] = "open"
     sender_allowlist: Annotated[list[str], NoDecode] = []
     sender_cards_per_hour: int = Field(60, ge=0)
+    # Photos of one sender within this many seconds are sides of one card (a caption such as
+    # "оборот"/"back" says so within card_back_window_s); 0 turns the window off.
+    card_sides_window_s: float = Field(60.0, ge=0)
+    card_back_window_s: float = Field(3600.0, ge=0)
+    # When the contact goes back as a WhatsApp contact card: on ✅ (confirm), at once with
+    # the card's reply (immediately), or never.
+    contact_card: Literal["on_confirm", "immediately", "never"] = "on_confirm"
+    # Retention (gateway/retention.py): card photos and raw inbound events older than this
+    # many days are purged by the worker, checked every retention_check_s; 0 keeps them.
+    retain_photos_days: int = Field(0, ge=0)
+    retain_events_days: int = Field(0, ge=0)
+    retention_check_s: float = Field(3600.0, gt=0)
     # The bootstrap admin token; more tokens, scoped and revocable: `ibbase admin token`.
     admin_token: SecretStr = Field(SecretStr(""), validation_alias=_env("IBBASE_ADMIN_TOKEN"))
     # Admin and contacts API rate limits, per gateway process (never the webhook): a token

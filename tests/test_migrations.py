@@ -66,3 +66,23 @@ def test_channel_scope_migration_goes_both_ways(tmp_path) -> None:
     upgrade(url)
     assert "channel_id" in {c["name"] for c in inspect(engine).get_columns("contacts")}
     engine.dispose()
+
+
+def test_conversation_migration_goes_both_ways(database_url: str) -> None:
+    """0004 adds the contact's note and confirmation, non-text replies' payload and the
+    user's pending fix; down and up again on both databases."""
+    engine = make_engine(database_url)
+    added = {
+        "contacts": {"note", "confirmed_at"},
+        "outbound_messages": {"payload"},
+        "users": {"fixing_contact_id", "fixing_field"},
+    }
+    try:
+        command.downgrade(alembic_config(database_url), "0003")
+        for table, columns in added.items():
+            assert not columns & {c["name"] for c in inspect(engine).get_columns(table)}
+        upgrade(database_url)
+        for table, columns in added.items():
+            assert columns <= {c["name"] for c in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
