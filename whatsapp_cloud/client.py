@@ -1,5 +1,8 @@
 """Client for the parts of Meta's Graph API the channel calls: send, mark read, media.
 
+``send_message`` sends any message object (``whatsapp_cloud.messages`` builds them:
+buttons, lists, contact cards, documents, templates); ``send_text`` is the text case.
+
 Retries: HTTP 429, 5xx, timeouts and connection errors, and Meta's transient and
 rate-limit codes (see ``errors``), with exponential backoff: ``backoff_s × 2ⁿ`` in general and
 ``backoff_s × 4ⁿ`` for 131056 (the same user messaged too often: 1, 4, 16, 64 s with
@@ -16,7 +19,7 @@ over HTTPS, or plain HTTP only when the Graph API itself is plain HTTP (a local 
 Any other URL in the media metadata, or in a redirect, is refused before a request is made.
 
 ``on_call(endpoint, outcome)`` is called once per HTTP attempt, for metrics: ``endpoint`` is
-one of ``messages``, ``mark_read``, ``media``, ``media_download``;
+one of ``messages``, ``mark_read``, ``media``, ``media_upload``, ``media_download``;
 ``outcome`` the HTTP status as a string, or ``timeout`` / ``connection_error``.
 """
 
@@ -50,6 +53,10 @@ MAX_TEXT_LEN = 4096
 MAX_OPAQUE_LEN = 512
 _VERSIONED_PATH = re.compile(r"/v\d+\.\d+$")
 _REMEMBERED_KEYS = 10_000
+# What send_message puts around a message object itself.
+_ENVELOPE_KEYS = frozenset(
+    {"messaging_product", "recipient_type", "to", "context", "biz_opaque_callback_data"}
+)
 # Where Meta's media metadata points (``GET /{media-id}`` → ``url``): its lookaside CDN.
 META_MEDIA_HOSTS = ("lookaside.fbsbx.com",)
 MAX_MEDIA_REDIRECTS = 3
@@ -162,13 +169,8 @@ class GraphClient:
         """Send a text message and return its ``wamid``.
 
         Bodies over 4096 characters raise ``ValueError``: the caller decides how to cut.
-        ``idempotency_key`` travels as ``biz_opaque_callback_data`` (echoed in the status
-        webhooks) and a send already done with the same key by this client returns the
-        same wamid without sending again. Meta itself does not de-duplicate sends, so
-        durable de-duplication across processes is the caller's (a stored outbound row).
+        Idempotency as ``send_message``.
         """
-        if not to:
-            raise ValueError("send_text needs a recipient")
         if not body:
             raise ValueError("WhatsApp does not send empty text messages")
         if len(body) > MAX_TEXT_LEN:
@@ -176,12 +178,45 @@ class GraphClient:
                 f"text body is {len(body)} characters; WhatsApp allows {MAX_TEXT_LEN}: "
                 "truncate or split it before sending"
             )
+        message = {"type": "text", "text": {"preview_url": False, "body": body}}
+        return await self.send_message(
+            to, message, reply_to=reply_to, idempotency_key=idempotency_key
+        )
+
+    async def send_message(
+        self,
+        to: str,
+        message: dict[str, Any],
+        *,
+        reply_to: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """Send any message object and return its ``wamid``.
+
+        ``message`` is the type-specific part, ``{"type": "interactive", "interactive":
+        {…}}`` and so on (``whatsapp_cloud.messages`` builds them); the recipient, the
+        reply context (``reply_to``, a wamid) and the key are added here.
+        ``idempotency_key`` travels as ``biz_opaque_callback_data`` (echoed in the status
+        webhooks) and a send already done with the same key by this client returns the
+        same wamid without sending again. Meta itself does not de-duplicate sends, so
+        durable de-duplication across processes is the caller's (a stored outbound row).
+        """
+        if not to:
+            raise ValueError("a send needs a recipient")
+        kind = message.get("type")
+        if not isinstance(kind, str) or not isinstance(message.get(kind), dict | list):
+            raise ValueError(
+                'a message needs a "type" and its content under that key, e.g. '
+                '{"type": "text", "text": {"body": "…"}}'
+            )
+        reserved = _ENVELOPE_KEYS.intersection(message)
+        if reserved:
+            raise ValueError(f"send_message sets {', '.join(sorted(reserved))} itself")
         payload: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": to,
-            "type": "text",
-            "text": {"preview_url": False, "body": body},
+            **message,
         }
         if reply_to:
             payload["context"] = {"message_id": reply_to}
@@ -198,6 +233,28 @@ class GraphClient:
             if len(self._sent) > _REMEMBERED_KEYS:
                 self._sent.popitem(last=False)
             return wamid
+
+    async def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
+        """Upload media to send by id (``POST /{phone-number-id}/media``); its media id.
+
+        Meta keeps uploaded media 30 days. A retried upload after a lost answer may leave
+        an unused copy there, which is harmless.
+        """
+        if not data:
+            raise ValueError("cannot upload empty media")
+        if not mime_type or "/" not in mime_type:
+            raise ValueError(f"not a MIME type: {mime_type!r}")
+        response = await self._call(
+            "media_upload",
+            "POST",
+            f"{self._base}/{self._phone_number_id}/media",
+            data={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (filename or "file", data, mime_type)},
+        )
+        media_id = _json(response).get("id")
+        if not media_id:
+            raise GraphApiError(f"upload answered no media id: {response.text[:200]}")
+        return str(media_id)
 
     async def mark_read(self, message_id: str, *, typing: bool = False) -> None:
         """Mark an inbound message read; ``typing`` also shows the typing indicator (25 s)."""

@@ -4,7 +4,7 @@
 live under ``/{version}/…`` (``v25.0``) and need a token (``debug_token`` and
 ``oauth/access_token`` are served unversioned too, as Meta does); ``/sandbox/…`` is the
 sandbox's own control surface (recorded messages, injected faults, inbound media, accounts,
-subscription state).
+subscription state, approved templates, users' inbound messages for the 24-hour window).
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from graph_sandbox.templates import ANY_WABA, DEFAULT_TEMPLATES, ApprovedTemplate
+from graph_sandbox.window import WINDOW_S, UnseenUsers
+
 # The WABA id the webhook builders put in their envelopes by default.
 DEFAULT_WABA_ID = "102290129340398"
 DEFAULT_APP_ID = "1092012934039811"
@@ -38,3 +41,11 @@ class SandboxConfig(BaseModel):
     callback_ca_bundle: str | None = None
     callback_resolve: dict[str, str] = Field(default_factory=dict)
     callback_timeout_s: float = Field(default=5.0, gt=0)
+    # Approved message templates by WABA id; "*" lists those every WABA has.
+    templates: dict[str, tuple[ApprovedTemplate, ...]] = Field(
+        default_factory=lambda: {ANY_WABA: DEFAULT_TEMPLATES}
+    )
+    # The customer-service window (see graph_sandbox.window): its length, and whether users
+    # the sandbox never heard from are inside it ("open") or outside ("closed", Meta's rule).
+    customer_window_s: float = Field(default=WINDOW_S, gt=0)
+    unseen_users: UnseenUsers = "open"

@@ -11,10 +11,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 
-from graph_sandbox.errors import unknown_object
+from graph_sandbox.errors import invalid_parameter, unknown_object
 from graph_sandbox.faults import FaultSpec
 from graph_sandbox.media_api import read_upload
 from graph_sandbox.state import SandboxDep
+from graph_sandbox.templates import ApprovedTemplate
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"])
 
@@ -97,3 +98,40 @@ async def add_inbound_media(
         "sha256_b64": base64.b64encode(hashlib.sha256(data).digest()).decode(),
         "file_size": media.file_size,
     }
+
+
+@router.post("/inbound")
+async def record_inbound(request: Request, sandbox: SandboxDep) -> dict[str, Any]:
+    """A webhook notification of users' messages, as Meta would deliver it: each sender's
+    24-hour window opens (or extends) from the message's ``timestamp``. Nothing is
+    delivered: post the same bytes to the receiver under test."""
+    try:
+        payload = await request.json()
+    except ValueError as exc:
+        raise invalid_parameter(f"The request body is not valid JSON: {exc}") from exc
+    return {"data": sandbox.windows.record_notification(payload)}
+
+
+@router.delete("/inbound")
+async def forget_inbound(sandbox: SandboxDep) -> dict[str, bool]:
+    """Forget every user's last message (every window closes, or counts as unseen)."""
+    sandbox.windows.forget()
+    return {"success": True}
+
+
+@router.get("/wabas/{waba_id}/templates")
+async def list_templates(waba_id: str, sandbox: SandboxDep) -> dict[str, Any]:
+    if waba_id not in sandbox.accounts.wabas:
+        raise unknown_object(waba_id, "get")
+    return {"data": [t.model_dump() for t in sandbox.templates.listing(waba_id)]}
+
+
+@router.post("/wabas/{waba_id}/templates")
+async def approve_template(
+    waba_id: str, template: ApprovedTemplate, sandbox: SandboxDep
+) -> dict[str, Any]:
+    """Approve a template for one WABA (as if Meta had reviewed it)."""
+    if waba_id not in sandbox.accounts.wabas:
+        raise unknown_object(waba_id, "post")
+    sandbox.templates.approve(waba_id, template)
+    return {"success": True, "body_params": template.body_params}

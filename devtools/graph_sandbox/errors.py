@@ -51,6 +51,12 @@ CATALOGUE: dict[int, CatalogueEntry] = {
     131000: CatalogueEntry(
         "Something went wrong", "Message failed to send due to an unknown error.", 500
     ),
+    131008: CatalogueEntry(
+        "Required parameter is missing", "The request is missing a required parameter.", 400
+    ),
+    131009: CatalogueEntry(
+        "Parameter value is not valid", "One or more parameter values are invalid.", 400
+    ),
     131016: CatalogueEntry(
         "Service unavailable", "A service is temporarily unavailable. Please retry.", 503
     ),
@@ -77,6 +83,23 @@ CATALOGUE: dict[int, CatalogueEntry] = {
         "number to the same phone number in a short period of time.",
         400,
         subcode=2494071,
+    ),
+    132000: CatalogueEntry(
+        "Number of parameters does not match the expected number of params",
+        "The number of variable parameter values included in the request did not match the "
+        "number of variable parameters defined in the template.",
+        400,
+    ),
+    132001: CatalogueEntry(
+        "Template name does not exist in the translation",
+        "The template does not exist in the specified language or the template has not "
+        "been approved.",
+        404,
+    ),
+    132018: CatalogueEntry(
+        "There was an issue with the parameters in your template",
+        "One or more parameter values are invalid.",
+        400,
     ),
     133004: CatalogueEntry(
         "Server temporarily unavailable", "The server is temporarily unavailable.", 503
@@ -206,6 +229,11 @@ def callback_verification_failed(reason: str) -> GraphError:
 
 def invalid_parameter(details: str) -> GraphError:
     return GraphError(400, 100, "(#100) Invalid parameter", details=details)
+
+
+def invalid_value(details: str) -> GraphError:
+    """131009: a value outside Meta's limits (a length, a count, a duplicate id)."""
+    return from_code(131009, details=details)
 
 
 def unknown_object(object_id: str, method: str) -> GraphError:

@@ -2,7 +2,10 @@
 
 Two kinds of body share the endpoint: a message send, and a read receipt
 (``{"status": "read", "message_id": …}``, optionally with ``typing_indicator``).
-Every refusal is error 100 (invalid parameter) with a ``details`` that names the field.
+A missing or mistyped field is error 100 (invalid parameter), a value outside Meta's limits
+131009 (see ``interactive``), each with a ``details`` that names the field; templates are
+checked against the WABA's approved ones (``templates``: 132001, 132000, 132018).
+The 24-hour window (131047) is the endpoint's, after validation (``window``).
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ import secrets
 import time
 from typing import Any
 
-from graph_sandbox.errors import invalid_parameter
+from graph_sandbox.errors import invalid_parameter, invalid_value
+from graph_sandbox.interactive import validate_contacts, validate_interactive
 from graph_sandbox.media import MediaStore
+from graph_sandbox.templates import Templates, validate_template
 
 MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
-SEND_TYPES = ("text", "template", "reaction", *MEDIA_TYPES)
+SEND_TYPES = ("text", "template", "reaction", "interactive", "contacts", *MEDIA_TYPES)
 CAPTIONED = ("image", "document", "video")
+MAX_CAPTION = 1024
 PHONE_RE = re.compile(r"\+?[0-9][0-9 ()-]{4,30}")
 # Business-scoped user id: ISO country code, a dot, then alphanumerics (e.g. US.1349…).
 BSUID_RE = re.compile(r"[A-Z]{2}\.[A-Za-z0-9.]{1,140}")
@@ -83,14 +89,24 @@ def _validate_media(kind: str, content: dict[str, Any], media: MediaStore, phone
         link = _string(content["link"], f"{kind}['link']")
         if not link.startswith(("https://", "http://")):
             raise invalid_parameter(f"Param {kind}['link'] must be an http(s) URL.")
-    if "caption" in content and kind not in CAPTIONED:
-        raise invalid_parameter(f"Param {kind}['caption'] is not supported for {kind} messages.")
-    if "filename" in content and kind != "document":
-        raise invalid_parameter(f"Param {kind}['filename'] is only supported for documents.")
+    if "caption" in content:
+        if kind not in CAPTIONED:
+            raise invalid_parameter(
+                f"Param {kind}['caption'] is not supported for {kind} messages."
+            )
+        caption = _string(content["caption"], f"{kind}['caption']")
+        if len(caption) > MAX_CAPTION:
+            raise invalid_value(
+                f"{kind}['caption']: length invalid. Max length: {MAX_CAPTION}; got {len(caption)}."
+            )
+    if "filename" in content:
+        if kind != "document":
+            raise invalid_parameter(f"Param {kind}['filename'] is only supported for documents.")
+        _string(content["filename"], f"{kind}['filename']")
 
 
-def _validate_recipient(to: Any) -> str:
-    to = _string(to, "to")
+def _validate_recipient(value: Any) -> str:
+    to = _string(value, "to")
     if not (PHONE_RE.fullmatch(to) or BSUID_RE.fullmatch(to)):
         raise invalid_parameter(f'Param to is not a valid phone number or user id: "{to}".')
     return to
@@ -101,7 +117,13 @@ def wa_id_of(to: str) -> str:
 
 
 def validate_send(
-    body: dict[str, Any], *, media: MediaStore, phone_number_id: str, max_text_len: int
+    body: dict[str, Any],
+    *,
+    media: MediaStore,
+    phone_number_id: str,
+    max_text_len: int,
+    templates: Templates | None = None,
+    waba_id: str = "",
 ) -> dict[str, Any]:
     recipient_type = body.get("recipient_type", "individual")
     if recipient_type != "individual":
@@ -113,17 +135,15 @@ def validate_send(
     if kind not in SEND_TYPES:
         allowed = ", ".join(SEND_TYPES)
         raise invalid_parameter(f'Param type must be one of {{{allowed}}} - got "{kind}".')
-    content = _object(_require(body, kind), kind)
-    if kind == "text":
-        _validate_text(content, max_text_len)
-    elif kind in MEDIA_TYPES:
-        _validate_media(kind, content, media, phone_number_id)
-    elif kind == "template":
-        _require(content, "name", "template['name']")
-        language = _object(_require(content, "language", "template['language']"), "language")
-        _require(language, "code", "template['language']['code']")
-    elif kind == "reaction":
-        _require(content, "message_id", "reaction['message_id']")
+    if kind == "contacts":
+        content: Any = _require(body, kind)
+        readable: str | None = validate_contacts(content)
+    else:
+        content = _object(_require(body, kind), kind)
+        readable = _validate_content(
+            kind, content, media=media, phone_number_id=phone_number_id,
+            max_text_len=max_text_len, templates=templates or Templates(), waba_id=waba_id,
+        )  # fmt: skip
     context = None
     if "context" in body:
         context = _object(body["context"], "context")
@@ -141,7 +161,40 @@ def validate_send(
         kind: content,
         "context": context,
         "biz_opaque_callback_data": opaque,
+        "body": readable,
     }
+
+
+def _validate_content(
+    kind: str,
+    content: dict[str, Any],
+    *,
+    media: MediaStore,
+    phone_number_id: str,
+    max_text_len: int,
+    templates: Templates,
+    waba_id: str,
+) -> str | None:
+    """Check one message's content; the readable part the record keeps (text, caption,
+    interactive body, rendered template)."""
+
+    def media_check(media_kind: str, media_content: dict[str, Any]) -> None:
+        _validate_media(media_kind, media_content, media, phone_number_id)
+
+    if kind == "text":
+        _validate_text(content, max_text_len)
+        return str(content["body"])
+    if kind in MEDIA_TYPES:
+        media_check(kind, content)
+        caption = content.get("caption")
+        return caption if isinstance(caption, str) else None
+    if kind == "interactive":
+        return validate_interactive(content, media_check)
+    if kind == "template":
+        approved, values = validate_template(content, templates, waba_id)
+        return approved.render(values)
+    _require(content, "message_id", "reaction['message_id']")
+    return None
 
 
 def validate(body: Any, **kwargs: Any) -> dict[str, Any]:
@@ -162,11 +215,8 @@ def accept(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         stamped.update(id=record["message_id"], to=None, type=None, context=None, body=None)
         return stamped, {"success": True}
     wamid = new_wamid()
-    content = record[record["type"]]
     stamped["id"] = wamid
     stamped["typing"] = False
-    # The readable part, for tests and the demo: the text, or a media caption.
-    stamped["body"] = content.get("body") if record["type"] == "text" else content.get("caption")
     message: dict[str, Any] = {"id": wamid}
     if record["type"] == "template":
         message["message_status"] = "accepted"

@@ -15,6 +15,8 @@ from graph_sandbox.faults import Faults
 from graph_sandbox.media import MediaStore
 from graph_sandbox.outbox import Outbox
 from graph_sandbox.subscriptions import Subscriptions
+from graph_sandbox.templates import Templates
+from graph_sandbox.window import CustomerWindows
 
 VERSION_RE = re.compile(r"v\d+\.\d+")
 
@@ -25,7 +27,9 @@ class Sandbox:
 
     ``sandbox.accounts`` provisions apps, WABAs and tokens (``add_app``, ``add_waba``,
     ``add_token``, ``invalidate_token``, ``expire_token``); ``sandbox.subscriptions``
-    holds what was registered; ``disable_subscription`` plays Meta disabling one.
+    holds what was registered; ``disable_subscription`` plays Meta disabling one;
+    ``sandbox.templates.approve`` approves a template; ``sandbox.windows.record`` says a
+    user wrote to a number (opening the 24-hour window).
     """
 
     config: SandboxConfig
@@ -34,6 +38,8 @@ class Sandbox:
     outbox: Outbox = field(default_factory=Outbox)
     faults: Faults = field(default_factory=Faults)
     subscriptions: Subscriptions = field(default_factory=Subscriptions)
+    templates: Templates = field(default_factory=Templates)
+    windows: CustomerWindows = field(default_factory=CustomerWindows)
 
     @classmethod
     def create(cls, config: SandboxConfig) -> Sandbox:
@@ -48,7 +54,13 @@ class Sandbox:
             scopes=(MANAGEMENT, MESSAGING),
             waba_ids=[config.waba_id],
         )
-        return cls(config=config, media=MediaStore(ttl_s=config.media_url_ttl_s), accounts=accounts)
+        return cls(
+            config=config,
+            media=MediaStore(ttl_s=config.media_url_ttl_s),
+            accounts=accounts,
+            templates=Templates.from_config(config.templates),
+            windows=CustomerWindows(config.customer_window_s, config.unseen_users),
+        )
 
     def disable_subscription(self, waba_id: str, app_id: str | None = None) -> list[str]:
         """Meta disabled the WABA's subscription (after failed deliveries): the apps hit."""

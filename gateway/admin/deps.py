@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.admin.channels import Channels
 from gateway.admin.service import AdminSender
 from gateway.deps import SettingsDep
+from gateway.metrics import graph_call
 from whatsapp_cloud.client import GraphClient
 
 # async: a plain def dependency would hop to the thread pool on every request
@@ -23,12 +25,21 @@ async def get_graph(request: Request) -> GraphClient:
     return request.app.state.graph  # type: ignore[no-any-return]
 
 
-async def get_admin_sender(
-    sessions: Annotated[sessionmaker[Session], Depends(get_sessions)],
+async def get_channels(
+    request: Request,
     graph: Annotated[GraphClient, Depends(get_graph)],
     settings: SettingsDep,
+) -> Channels:
+    # The registry as the lifespan opened it (None without IBBASE_CHANNELS_DIR).
+    registry = getattr(request.app.state, "channels", None)
+    return Channels(graph, settings.whatsapp_phone_id, registry, on_call=graph_call)
+
+
+async def get_admin_sender(
+    sessions: Annotated[sessionmaker[Session], Depends(get_sessions)],
+    channels: Annotated[Channels, Depends(get_channels)],
 ) -> AdminSender:
-    return AdminSender(sessions, graph, settings.whatsapp_phone_id)
+    return AdminSender(sessions, channels)
 
 
 AdminSenderDep = Annotated[AdminSender, Depends(get_admin_sender)]

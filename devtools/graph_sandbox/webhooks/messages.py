@@ -238,20 +238,61 @@ def interactive_reply(
     title: str,
     *,
     context_id: str,
+    context_from: str | None = None,
     list_reply: bool = False,
     description: str | None = None,
     msg_id: str | None = None,
     timestamp: str | int | None = None,
     user_id: str | None = None,
 ) -> dict[str, Any]:
-    """The user tapped a reply button (or picked a list row) of our interactive message."""
+    """The user tapped a reply button (or picked a list row) of our interactive message
+    ``context_id``, sent from ``context_from`` (the business number; a default one)."""
     kind = "list_reply" if list_reply else "button_reply"
     reply: dict[str, Any] = {"id": reply_id, "title": title}
     if list_reply and description is not None:
         reply["description"] = description
     return _message(
         wa_id, "interactive", {"type": kind, kind: reply},
-        msg_id=msg_id, timestamp=timestamp, user_id=user_id, context_id=context_id,
+        msg_id=msg_id, timestamp=timestamp, user_id=user_id,
+        context_id=context_id, context_from=context_from,
+    )  # fmt: skip
+
+
+def button_reply(
+    wa_id: str | None,
+    reply_id: str,
+    title: str,
+    *,
+    context_id: str,
+    context_from: str | None = None,
+    msg_id: str | None = None,
+    timestamp: str | int | None = None,
+    user_id: str | None = None,
+) -> dict[str, Any]:
+    """An ``interactive`` / ``button_reply`` message: the user tapped button ``reply_id``."""
+    return interactive_reply(
+        wa_id, reply_id, title, context_id=context_id, context_from=context_from,
+        msg_id=msg_id, timestamp=timestamp, user_id=user_id,
+    )  # fmt: skip
+
+
+def list_reply(
+    wa_id: str | None,
+    reply_id: str,
+    title: str,
+    description: str | None = None,
+    *,
+    context_id: str,
+    context_from: str | None = None,
+    msg_id: str | None = None,
+    timestamp: str | int | None = None,
+    user_id: str | None = None,
+) -> dict[str, Any]:
+    """An ``interactive`` / ``list_reply`` message: the user picked row ``reply_id``."""
+    return interactive_reply(
+        wa_id, reply_id, title, context_id=context_id, context_from=context_from,
+        list_reply=True, description=description,
+        msg_id=msg_id, timestamp=timestamp, user_id=user_id,
     )  # fmt: skip
 
 
