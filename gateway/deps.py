@@ -82,6 +82,7 @@ def _principal(request: Request) -> Principal:
 _DOES = {
     Permission.SEND_MESSAGES: "send messages",
     Permission.READ_CONTACTS: "read contacts",
+    Permission.WRITE_CONTACTS: "change contacts",
 }
 
 

@@ -24,6 +24,7 @@ class Scope(StrEnum):
 class Permission(StrEnum):
     SEND_MESSAGES = "messages:send"
     READ_CONTACTS = "contacts:read"
+    WRITE_CONTACTS = "contacts:write"  # edit and delete (admin scope only)
 
 
 GRANTS: dict[Scope, frozenset[Permission]] = {

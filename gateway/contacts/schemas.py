@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,11 @@ _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _EMAIL = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+")
 _WEBSITE = re.compile(r"[^\s<>\"]+\.[^\s<>\"]+")
 MAX_WEBSITE = 2048
+
+
+def text_limit(field: str) -> int:
+    """The most characters a scalar text field keeps (its column's length)."""
+    return MAX_LENGTH.get(field, PHONE_LENGTH if field == "fax" else LANG_LENGTH)
 
 
 def normalise_email(value: str) -> str:
@@ -91,10 +96,7 @@ class ContactFields(BaseModel):
             return value.replace("\x00", "").strip() or None
         if info.field_name == "fax":  # E.164, as the phones
             return value.strip() if _E164.fullmatch(value.strip()) else None
-        limit = MAX_LENGTH.get(
-            str(info.field_name), PHONE_LENGTH if info.field_name == "fax" else LANG_LENGTH
-        )
-        return clean_text(value, limit)
+        return clean_text(value, text_limit(str(info.field_name)))
 
     @field_validator("phones", mode="before")
     @classmethod
@@ -141,12 +143,18 @@ class ContactOut(ContactFields):
     id: int
     source: str
     confidence: dict[str, float] = {}
+    note: str | None = None
+    confirmed_at: datetime | None = None
+    # Fields the reader was unsure of that no person has corrected since: worth a look.
+    uncertain: list[str] = []
     created_at: datetime
     updated_at: datetime
     has_image: bool = False
 
     @classmethod
-    def from_contact(cls, contact: Any, *, has_image: bool) -> ContactOut:
+    def from_contact(
+        cls, contact: Any, *, has_image: bool, uncertain: Sequence[str] = ()
+    ) -> ContactOut:
         """From a ``gateway.models.Contact`` (typed ``Any`` to keep schemas free of the ORM)."""
         data = {k: getattr(contact, k) for k in SCALAR_FIELDS}
         return cls(
@@ -157,10 +165,38 @@ class ContactOut(ContactFields):
             websites=list(contact.websites or []),
             source=contact.source,
             confidence=dict(contact.confidence or {}),
+            note=contact.note,
+            confirmed_at=contact.confirmed_at,
+            uncertain=list(uncertain),
             created_at=contact.created_at,
             updated_at=contact.updated_at,
             has_image=has_image,
         )
+
+
+class ContactEdit(BaseModel):
+    """``PATCH /api/contacts/{id}``: the fields to change, and only those. ``null`` or ``""``
+    clears a field; a list replaces the stored one. Values are checked by
+    ``gateway.contacts.edit``, which names what is wrong."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    middle_name: str | None = None
+    title: str | None = None
+    company: str | None = None
+    phones: list[str] | None = None
+    fax: str | None = None
+    emails: list[str] | None = None
+    websites: list[str] | None = None
+    address: str | None = None
+    lang: str | None = None
+    note: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
 
 
 class ContactPage(BaseModel):

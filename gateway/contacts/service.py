@@ -1,35 +1,34 @@
-"""Contacts: merge a new card into the address book, and find contacts again.
+"""Contacts: merge a card reading into the address book, and a person's edits, confirmation
+and deletion of a contact. Finding contacts is ``gateway.contacts.search``.
 
 Every function takes a ``Session`` and never commits: the caller owns the transaction
 (``gateway.db.transaction``). Writes are flushed so that the caller sees ids.
-
-Case-insensitive text search is done in Python, not in SQL: SQLite's ``lower()``/``LIKE``
-fold ASCII only, and PostgreSQL's ``lower()``/``ILIKE`` depend on the database's locale (a
-``C`` locale folds ASCII only too), so neither gives «иванова» = «Иванова» everywhere. Name
-and company searches therefore stream ``(id, name, company)`` in newest-first order and
-compare ``casefold()``-ed text; e-mail and phone criteria stay in SQL (e-mails are stored
-lower-case, phones as E.164 digits) and narrow that scan first. One pass over two short
-columns is cheap at address-book sizes (tens of thousands of rows); past that, a folded
-search column (a schema change) would be the next step.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
+from sqlalchemy import ColumnElement, CursorResult, Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from business_card.contact import SCALAR_FIELDS
+from business_card.contact import CONTACT_FIELDS, SCALAR_FIELDS
+from gateway.contacts.edit import clean_edit
 from gateway.contacts.schemas import ContactFields, unique
+from gateway.contacts.search import MAX_ID, Channels
+from gateway.contacts.search import search_contacts as search_contacts
 from gateway.db import utcnow
-from gateway.models import DEFAULT_CHANNEL, CardImage, Contact, ContactEmail, ContactPhone
-
-_PHONE_LIKE = re.compile(r"[\d\s()+\-.]+")
-_SPACES = re.compile(r"\s+")
+from gateway.metrics import FIELDS_CORRECTED
+from gateway.models import (
+    DEFAULT_CHANNEL,
+    CardImage,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    InboundMessage,
+    User,
+)
 
 
 def _column_length(table: Any, column: str) -> int | None:
@@ -70,6 +69,19 @@ def strength(source: str, field_source: str | None, confidence: float | None) ->
     return OCR + max(0.0, min(1.0, confidence or 0.0))
 
 
+def _strengths(
+    values: dict[str, Any],
+    source: str,
+    confidence: dict[str, float] | None,
+    field_sources: dict[str, str] | None,
+) -> dict[str, float]:
+    return {
+        key: strength(source, (field_sources or {}).get(key), (confidence or {}).get(key))
+        for key in SCALAR_FIELDS
+        if values[key]
+    }
+
+
 def upsert_contact(
     session: Session,
     fields: ContactFields,
@@ -88,31 +100,45 @@ def upsert_contact(
     left as they are (merging contacts together is a separate, deliberate operation).
     """
     values = _fitted(fields)
-    strengths = {
-        key: strength(source, (field_sources or {}).get(key), (confidence or {}).get(key))
-        for key in SCALAR_FIELDS
-        if values[key]
-    }
+    strengths = _strengths(values, source, confidence, field_sources)
     owner = None if across_owners else owner_id
     contact = _find_match(session, values["emails"], values["phones"], channel_id, owner)
-    if contact is None:
-        contact = Contact(
-            channel_id=channel_id,
-            owner_id=owner_id,
-            source=source,
-            confidence=dict(confidence or {}),
-            strengths=strengths,
-            websites=values["websites"],
-            phones=[ContactPhone(phone=p) for p in values["phones"]],
-            emails=[ContactEmail(email=e) for e in values["emails"]],
-            **{k: values[k] for k in SCALAR_FIELDS},
-        )
-        session.add(contact)
+    if contact is not None:
+        _merge(contact, values, strengths, owner_id=owner_id, confidence=confidence)
         session.flush()
-        return contact, True
-    _merge(contact, values, strengths, owner_id=owner_id, confidence=confidence)
+        return contact, False
+    contact = Contact(
+        channel_id=channel_id,
+        owner_id=owner_id,
+        source=source,
+        confidence=dict(confidence or {}),
+        strengths=strengths,
+        websites=values["websites"],
+        phones=[ContactPhone(phone=p) for p in values["phones"]],
+        emails=[ContactEmail(email=e) for e in values["emails"]],
+        **{k: values[k] for k in SCALAR_FIELDS},
+    )
+    session.add(contact)
     session.flush()
-    return contact, False
+    return contact, True
+
+
+def merge_into(
+    session: Session,
+    contact: Contact,
+    fields: ContactFields,
+    *,
+    source: str,
+    confidence: dict[str, float] | None = None,
+    field_sources: dict[str, str] | None = None,
+) -> Contact:
+    """Merge a reading into this contact (the other side of the same card), by the same
+    rules as ``upsert_contact``'s merge."""
+    values = _fitted(fields)
+    strengths = _strengths(values, source, confidence, field_sources)
+    _merge(contact, values, strengths, owner_id=None, confidence=confidence)
+    session.flush()
+    return contact
 
 
 def _find_match(
@@ -141,7 +167,8 @@ def _merge(
     confidence: dict[str, float] | None,
 ) -> None:
     """A new value replaces a stored one at least as strong; empty ones never erase; lists
-    are unioned in order (a number more is never a number overwritten)."""
+    are unioned in order (a number more is never a number overwritten), except a list a
+    person edited: it is what they said it is, and a reading adds nothing back to it."""
     stored = dict(contact.strengths or {})
     kept_confidence = dict(contact.confidence or {})
     for key in SCALAR_FIELDS:
@@ -150,31 +177,24 @@ def _merge(
             stored[key] = strengths[key]
             if confidence and key in confidence:
                 kept_confidence[key] = confidence[key]
-    known_phones = {p.phone for p in contact.phones}
-    contact.phones.extend(ContactPhone(phone=p) for p in values["phones"] if p not in known_phones)
-    known_emails = {e.email for e in contact.emails}
-    contact.emails.extend(ContactEmail(email=e) for e in values["emails"] if e not in known_emails)
-    # JSON columns are only saved when reassigned, never when mutated in place.
-    contact.websites = unique([*(contact.websites or []), *values["websites"]])
+    if stored.get("phones", 0.0) < EDIT:
+        known_phones = {p.phone for p in contact.phones}
+        contact.phones.extend(
+            ContactPhone(phone=p) for p in values["phones"] if p not in known_phones
+        )
+    if stored.get("emails", 0.0) < EDIT:
+        known_emails = {e.email for e in contact.emails}
+        contact.emails.extend(
+            ContactEmail(email=e) for e in values["emails"] if e not in known_emails
+        )
+    if stored.get("websites", 0.0) < EDIT:
+        # JSON columns are only saved when reassigned, never when mutated in place.
+        contact.websites = unique([*(contact.websites or []), *values["websites"]])
     contact.strengths = stored
     contact.confidence = kept_confidence
     if contact.owner_id is None and owner_id is not None:
         contact.owner_id = owner_id
     contact.updated_at = utcnow()  # list-only changes would not touch the row otherwise
-
-
-# Ids are 32-bit integers: PostgreSQL refuses to compare the column with a larger number.
-MAX_ID = 2**31 - 1
-# PostgreSQL bigint: an OFFSET beyond it is an error, and no table is that long anyway.
-MAX_OFFSET = 2**63 - 1
-
-
-# The channels a caller may see: a set of channel ids, or None for every channel.
-Channels = frozenset[str] | None
-
-
-def _in_channels(channels: Channels) -> ColumnElement[bool]:
-    return Contact.channel_id.in_(channels) if channels is not None else true()
 
 
 def get_contact(session: Session, contact_id: int, channels: Channels) -> Contact | None:
@@ -204,99 +224,121 @@ def contact_ids_with_image(session: Session, contact_ids: Sequence[int]) -> set[
     return {cid for cid in session.scalars(stmt) if cid is not None}
 
 
-def fold(text: str) -> str:
-    """Case- and form-insensitive text for comparison: «ЁЛКИН  Пётр» -> «елкин петр»."""
-    text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
-    return _SPACES.sub(" ", text).strip()
+# Below this reader confidence (0-1) a field is worth a person's look, until one edits it.
+UNCERTAIN_BELOW = 0.6
 
 
-def _phone_matches(query: str) -> ColumnElement[bool]:
-    digits = re.sub(r"\D", "", query)
-    if not digits:
-        return false()
-    # E.164 is '+' and digits, so a digit substring finds any way the number was typed.
-    return Contact.phones.any(ContactPhone.phone.contains(digits, autoescape=True))
+def uncertain_fields(contact: Contact) -> list[str]:
+    """Fields the reader was unsure of that no person has corrected since, in field order."""
+    confidence, strengths = contact.confidence or {}, contact.strengths or {}
+    return [
+        key
+        for key in CONTACT_FIELDS
+        if key in confidence
+        and confidence[key] < UNCERTAIN_BELOW
+        and strengths.get(key, 0.0) < EDIT
+    ]
 
 
-def _email_matches(query: str) -> ColumnElement[bool]:
-    if "\x00" in query:
-        return false()  # PostgreSQL text cannot hold NUL, so no stored e-mail does either
-    return Contact.emails.any(ContactEmail.email.contains(query.lower(), autoescape=True))
+# -- a person's changes ------------------------------------------------------------------
 
 
-def _clean(value: str | None) -> str | None:
-    return (value.strip() or None) if value is not None else None
+def _stored(contact: Contact, key: str) -> Any:
+    if key == "phones":
+        return [p.phone for p in contact.phones]
+    if key == "emails":
+        return [e.email for e in contact.emails]
+    if key == "websites":
+        return list(contact.websites or [])
+    return getattr(contact, key)
 
 
-def search_contacts(
-    session: Session,
-    *,
-    q: str | None = None,
-    name: str | None = None,
-    company: str | None = None,
-    phone: str | None = None,
-    email: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-    channels: Channels = None,
-) -> tuple[list[Contact], int]:
-    """Contacts matching every given criterion, newest first, and how many match in all.
-
-    ``q`` matches a substring of the name, the company or an e-mail, or (when it looks like
-    a phone number) the digits of a phone. Text comparison is case-insensitive everywhere.
-    """
-    q, name, company, phone, email = map(_clean, (q, name, company, phone, email))
-    offset = min(offset, MAX_OFFSET)
-    stmt = (
-        select(Contact.id, Contact.name, Contact.company)
-        .where(_in_channels(channels))
-        .order_by(Contact.created_at.desc(), Contact.id.desc())
-    )
-    if phone is not None:
-        stmt = stmt.where(_phone_matches(phone))
-    if email is not None:
-        stmt = stmt.where(_email_matches(email))
-
-    if q is None and name is None and company is None:
-        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        ids = list(session.scalars(stmt.with_only_columns(Contact.id).limit(limit).offset(offset)))
+def _store(session: Session, contact: Contact, key: str, value: Any) -> None:
+    if key == "phones":
+        # Old rows go first: a kept number re-inserted before its old row is deleted would
+        # break the (contact, phone) unique constraint. Re-inserting keeps the new order.
+        contact.phones.clear()
+        session.flush()
+        contact.phones.extend(ContactPhone(phone=p) for p in value)
+    elif key == "emails":
+        contact.emails.clear()
+        session.flush()
+        contact.emails.extend(ContactEmail(email=e) for e in value)
     else:
-        matched = _scan_text(session, stmt, q=q, name=name, company=company)
-        total, ids = len(matched), matched[offset : offset + limit]
-    return _load_in_order(session, ids), total
+        setattr(contact, key, value)  # websites: reassigned, so the JSON column is saved
 
 
-def _scan_text(
-    session: Session,
-    stmt: Select[int, str | None, str | None],
-    *,
-    q: str | None,
-    name: str | None,
-    company: str | None,
-) -> list[int]:
-    """Ids, in ``stmt``'s order, whose name/company contain the folded search text."""
-    q_ids: set[int] = set()
-    if q is not None:
-        in_sql = _email_matches(q)
-        if _PHONE_LIKE.fullmatch(q):
-            in_sql = or_(in_sql, _phone_matches(q))
-        q_ids = set(session.scalars(stmt.with_only_columns(Contact.id).where(in_sql)))
-    f_q, f_name, f_company = (fold(v) if v is not None else None for v in (q, name, company))
-    matched: list[int] = []
-    for row_id, row_name, row_company in session.execute(stmt.execution_options(yield_per=1000)):
-        n, c = fold(row_name or ""), fold(row_company or "")
-        if f_name is not None and f_name not in n:
-            continue
-        if f_company is not None and f_company not in c:
-            continue
-        if f_q is not None and f_q not in n and f_q not in c and row_id not in q_ids:
-            continue
-        matched.append(row_id)
-    return matched
-
-
-def _load_in_order(session: Session, ids: list[int]) -> list[Contact]:
-    if not ids:
+def edit_contact(
+    session: Session, contact: Contact, changes: Mapping[str, Any], *, by: str
+) -> list[str]:
+    """A person's edit (``by``: "chat", "api" or "ui"): ``changes`` maps field names to new
+    values (None or "" clears a field; a list replaces the stored one). Returns the fields
+    whose value changed; each is then held at ``EDIT`` strength, which no reading
+    overwrites. ``ValueError``, with a message for that person, if any value is refused:
+    then nothing is changed."""
+    cleaned = clean_edit(changes)
+    changed = [key for key, value in cleaned.items() if value != _stored(contact, key)]
+    if not changed:
         return []
-    by_id = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
-    return [by_id[i] for i in ids if i in by_id]
+    strengths = dict(contact.strengths or {})
+    for key in changed:
+        _store(session, contact, key, cleaned[key])
+        strengths[key] = EDIT
+    contact.strengths = strengths  # reassigned: JSON columns are not saved when mutated
+    contact.updated_at = utcnow()
+    session.flush()
+    for key in changed:
+        if key != "note":  # a note is the person's own text, not a correction of the reader
+            FIELDS_CORRECTED.labels(field=key, by=by).inc()
+    return changed
+
+
+def confirm_contact(session: Session, contact: Contact) -> None:
+    """The sender says the contact was read right; the first confirmation's time is kept."""
+    if contact.confirmed_at is None:
+        contact.confirmed_at = utcnow()
+        session.flush()
+
+
+def _photos(contact_id: int) -> Select[CardImage]:
+    return (
+        select(CardImage)
+        .where(CardImage.contact_id == contact_id)
+        .order_by(CardImage.created_at.desc(), CardImage.id.desc())
+    )
+
+
+def contact_photos(session: Session, contact_id: int) -> list[CardImage]:
+    """The contact's card photos, newest first."""
+    if not 0 < contact_id <= MAX_ID:
+        return []
+    return list(session.scalars(_photos(contact_id)))
+
+
+def newest_photo(session: Session, contact_id: int) -> CardImage | None:
+    """The contact's newest card photo, without loading the others' bytes."""
+    if not 0 < contact_id <= MAX_ID:
+        return None
+    return session.scalars(_photos(contact_id).limit(1)).first()
+
+
+def delete_contact(session: Session, contact: Contact) -> int:
+    """Delete the contact with its phones, e-mails and card photos; the messages that
+    carried it stay, pointing nowhere, and nobody is left fixing it. Returns how many
+    photos were deleted."""
+    photos: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(CardImage).where(CardImage.contact_id == contact.id)
+    )
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.contact_id == contact.id)
+        .values(contact_id=None)
+    )
+    session.execute(
+        update(User)
+        .where(User.fixing_contact_id == contact.id)
+        .values(fixing_contact_id=None, fixing_field=None)
+    )
+    session.delete(contact)
+    session.flush()
+    return photos.rowcount or 0

@@ -1,46 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.contacts.endpoints import router
 from gateway.db import transaction
-from gateway.deps import ApiLimits
-from gateway.errors import ApiError
 from gateway.models import CardImage
-from gateway.settings import Settings
+from tests.gateway.contacts.support import AUTH
 
 AddContact = Callable[..., int]
-TOKEN = "t0ken-for-tests"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def _app(sessions: sessionmaker[Session]) -> FastAPI:
-    app = FastAPI()
-    app.state.settings = Settings(admin_token=SecretStr(TOKEN))
-    app.state.api_limits = ApiLimits(app.state.settings)
-    app.state.sessions = sessions
-
-    @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        body = {"error": {"code": exc.code, "message": exc.message}}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-
-    app.include_router(router)
-    return app
-
-
-@pytest.fixture
-async def client(sessions: sessionmaker[Session]) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=_app(sessions))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
 
 
 async def test_token_is_required(client: httpx.AsyncClient) -> None:
