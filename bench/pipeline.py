@@ -45,7 +45,7 @@ os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
 from bench._stack import PHONE_ID, BenchStack, bench_stack, percentile  # noqa: E402
 from graph_sandbox import webhooks as wh  # noqa: E402
 from ibbase_dev.nats_server import free_port  # noqa: E402
-from ibbase_dev.simulate import SimulatedUser  # noqa: E402
+from ibbase_dev.simulate import SimulatedUser, reply_text  # noqa: E402
 
 DEVSET = ROOT.parent / "shared" / "devset"
 CARD_REPLY = "✅"  # replies.CARD_HEADER: anything else is a polite failure
@@ -119,7 +119,7 @@ class Replies:
             reply_to = str((record.get("context") or {}).get("message_id"))
             future = self.waiting.pop(reply_to, None)
             if future is not None and not future.done():
-                future.set_result((seen, str((record.get("text") or {}).get("body", ""))))
+                future.set_result((seen, reply_text(record)))
 
 
 class Load:

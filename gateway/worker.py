@@ -44,6 +44,7 @@ from gateway.metrics import (
 from gateway.migrate import DatabaseMisconfigured, DatabaseNotMigrated, schema_problem
 from gateway.ocr_client import OcrClient, OcrClientConfig
 from gateway.reader_pool import ReaderPool
+from gateway.retention import Retention, purge
 from gateway.settings import Settings
 from gateway.whatsapp.graph_clients import GraphClients, UnknownChannel
 from gateway.whatsapp.tasks import handle_event, tell_sender_it_failed
@@ -65,6 +66,11 @@ class Worker:
         self.running = 0
         self.channel_slots = channel_slots(ctx.settings)
         self._channels: dict[str, asyncio.Semaphore] = {}
+        self.retention = Retention(
+            photos_days=ctx.settings.retain_photos_days, events_days=ctx.settings.retain_events_days
+        )
+        self._purge: asyncio.Task[None] | None = None
+        self._purged_at = -float("inf")
 
     async def run(self, stop: asyncio.Event) -> None:
         s = self.settings
@@ -97,6 +103,7 @@ class Worker:
                 msgs = await sub.fetch(free, timeout=1.0)
             except (NatsTimeoutError, TimeoutError):
                 await self._update_lag()
+                self._purge_when_due()
                 continue
             except ConnectionClosedError:
                 raise  # closed for good: nothing to wait for
@@ -114,7 +121,26 @@ class Worker:
                 task.add_done_callback(self.inflight.discard)
         if self.inflight:
             await self._drain()
+        if self._purge is not None:
+            self._purge.cancel()
         await sub.unsubscribe()
+
+    def _purge_when_due(self) -> None:
+        """Start the retention purge (gateway/retention.py) once a ``retention_check_s``,
+        in the background and one at a time, when the worker has a quiet moment."""
+        loop = asyncio.get_running_loop()
+        if not self.retention.enabled or (self._purge is not None and not self._purge.done()):
+            return
+        if loop.time() - self._purged_at < self.settings.retention_check_s:
+            return
+        self._purged_at = loop.time()
+        self._purge = asyncio.create_task(self._run_purge())
+
+    async def _run_purge(self) -> None:
+        try:
+            await purge(self.ctx.transaction, self.retention)
+        except Exception as exc:  # the next check tries again; events go on meanwhile
+            log.warning("retention purge failed: %r", exc)
 
     async def _drain(self) -> None:
         """Let the events in hand finish, for up to ``ack_wait_s``, unless the database

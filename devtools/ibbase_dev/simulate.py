@@ -74,7 +74,12 @@ class SimulatedUser:
         return dict(response.json())
 
     async def send_image(
-        self, data: bytes, mime_type: str = "image/jpeg", filename: str = "card.jpg"
+        self,
+        data: bytes,
+        mime_type: str = "image/jpeg",
+        filename: str = "card.jpg",
+        *,
+        caption: str | None = None,
     ) -> str:
         media = await self.upload(data, mime_type, filename)
         return await self.send(
@@ -83,6 +88,42 @@ class SimulatedUser:
                 media["id"],
                 mime_type=mime_type,
                 sha256=media["sha256_b64"],
+                caption=caption,
+                user_id=self.user_id,
+            )
+        )
+
+    async def send_document(
+        self, data: bytes, mime_type: str, filename: str, *, caption: str | None = None
+    ) -> str:
+        media = await self.upload(data, mime_type, filename)
+        return await self.send(
+            wh.document_message(
+                self.wa_id,
+                media["id"],
+                mime_type=mime_type,
+                sha256=media["sha256_b64"],
+                filename=filename,
+                caption=caption,
+                user_id=self.user_id,
+            )
+        )
+
+    async def tap(self, reply: dict[str, Any], choice_id: str) -> str:
+        """Tap a reply button, or pick a list row, of an interactive message we received."""
+        action = reply["interactive"]["action"]
+        if "buttons" in action:
+            titles = {b["reply"]["id"]: b["reply"]["title"] for b in action["buttons"]}
+        else:
+            rows = [r for section in action["sections"] for r in section["rows"]]
+            titles = {r["id"]: r["title"] for r in rows}
+        return await self.send(
+            wh.interactive_reply(
+                self.wa_id,
+                choice_id,
+                titles[choice_id],
+                context_id=str(reply["id"]),
+                list_reply="sections" in action,
                 user_id=self.user_id,
             )
         )
@@ -109,4 +150,16 @@ class SimulatedUser:
 
 
 def reply_text(record: dict[str, Any]) -> str:
-    return str((record.get("text") or {}).get("body", ""))
+    """What the user reads of a message we sent: a text's body, an interactive message's
+    body, a document's caption, ``[contact] <name>`` for a contact card; else ""."""
+    kind = record.get("type", "text")
+    content = record.get(kind) or {}
+    if kind == "text":
+        return str(content.get("body", ""))
+    if kind == "interactive":
+        return str((content.get("body") or {}).get("text", ""))
+    if kind == "document":
+        return str(content.get("caption") or "")
+    if kind == "contacts" and record["contacts"]:
+        return "[contact] " + str(record["contacts"][0]["name"]["formatted_name"])
+    return ""

@@ -7,6 +7,7 @@ never plans a second reply; a crash after the claim lets the row be reclaimed on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.models import OutboundMessage
+from gateway.whatsapp.replies import Reply
 
 # read never goes back to delivered; failed is final unless the message was already read.
 STATUS_RANK = {"pending": 0, "sending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 3}
@@ -28,18 +30,19 @@ def plan_replies(
     session: Session,
     message_id: str,
     to: str,
-    bodies: list[str],
+    planned: Sequence[Reply],
     phone_number_id: str,
     channel_id: str,
 ) -> None:
-    for i, body in enumerate(bodies):
+    for i, reply in enumerate(planned):
         session.add(
             OutboundMessage(
                 channel_id=channel_id,
                 idempotency_key=f"reply:{message_id}:{i}",
                 to_wa_id=to,
                 kind="reply",
-                body=body,
+                body=reply.text,
+                payload=reply.message,
                 reply_to=message_id,
                 phone_number_id=phone_number_id,
                 status="pending",

@@ -36,19 +36,37 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from business_card.contact import CardResult
-from business_card.reading import ImageError
+from business_card.reading import ImageError, is_card_mime
 from gateway import jetstream
 from gateway.contacts.schemas import ContactFields
-from gateway.contacts.service import count_contacts, upsert_contact
-from gateway.metrics import CARD_READS, CARD_SECONDS, STATUS_UPDATES, record_message
-from gateway.models import DEFAULT_CHANNEL, CardImage, InboundMessage, OutboundMessage
+from gateway.contacts.service import count_contacts, merge_into, upsert_contact
+from gateway.metrics import (
+    CARD_READS,
+    CARD_SECONDS,
+    CARDS,
+    REPLY_SECONDS,
+    STATUS_UPDATES,
+    record_message,
+)
+from gateway.models import (
+    DEFAULT_CHANNEL,
+    NOTE_LENGTH,
+    CardImage,
+    Contact,
+    InboundMessage,
+    OutboundMessage,
+    User,
+)
 from gateway.reader_pool import ReaderCrashed
-from gateway.whatsapp import outbound, replies
+from gateway.whatsapp import conversation, outbound, replies
+from gateway.whatsapp.conversation import Step
 from gateway.whatsapp.phone_regions import fallback_regions
+from gateway.whatsapp.replies import Reply
 from gateway.whatsapp.senders import SenderPolicy
 from gateway.whatsapp.shared_contacts import fields_of_shared_contact
 from gateway.whatsapp.users import Sender, find_user, upsert_user
 from gateway.worker_context import WorkerContext
+from whatsapp_cloud import messages as wa
 from whatsapp_cloud.client import GraphClient
 from whatsapp_cloud.errors import GraphApiError, MediaError
 from whatsapp_cloud.webhook import InboundEvent
@@ -74,6 +92,8 @@ class Message:
     sender: Sender
     text: str  # the body of a text message, else ""
     media: dict[str, Any]  # the object named by the type (image, document…), else {}
+    caption: str  # a photo's or document's caption, else ""
+    choice: str  # the id of a tapped reply button or picked list row, else ""
     shared_contacts: tuple[dict[str, Any], ...]
     sent_at: datetime | None
 
@@ -82,13 +102,16 @@ class Message:
         data = event.data
         kind = str(data.get("type") or "unknown")
         text, media, shared = data.get("text"), data.get(kind), data.get("contacts")
+        media = media if isinstance(media, dict) else {}
         return cls(
             event=event,
             id=str(data["id"]),  # the webhook publishes no message without one
             type=kind,
             sender=Sender.of(event),
             text=str(text.get("body") or "") if isinstance(text, dict) else "",
-            media=media if isinstance(media, dict) else {},
+            media=media,
+            caption=str(media.get("caption") or "").strip() if kind != "interactive" else "",
+            choice=_choice(media) if kind == "interactive" else "",
             shared_contacts=tuple(c for c in shared if isinstance(c, dict))
             if isinstance(shared, list)
             else (),
@@ -107,10 +130,15 @@ class Message:
         return body.split()[0].lower() if body.startswith("/") else ""
 
     @property
+    def argument(self) -> str:
+        """What follows a command: ``/find Иванов`` → ``Иванов``."""
+        return self.text.strip().partition(" ")[2].strip()
+
+    @property
     def is_card(self) -> bool:
-        """A photo, or a document that is an image: a card to read."""
+        """A photo, or a document the reader opens (an image, a PDF, a HEIC photo)."""
         return self.type == "image" or (
-            self.type == "document" and str(self.media.get("mime_type", "")).startswith("image/")
+            self.type == "document" and is_card_mime(str(self.media.get("mime_type", "")))
         )
 
 
@@ -122,13 +150,28 @@ class Plan:
     state: str | None  # None (new), "stored" (replies may be unsent) or "done"
     policy: SenderPolicy = field(default_factory=SenderPolicy)
     lang: str | None = None  # the language the message is written in, kept on the user
-    replies: list[str] = field(default_factory=list)
+    reply_lang: str = "ru"  # the language the replies are in
+    replies: list[Reply] = field(default_factory=list)
+    # Conversation steps (conversation.py), run in the commit's transaction: each changes
+    # what it acts on and returns its replies, committed with the change.
+    steps: list[Step] = field(default_factory=list)
+    # Did the sender get what they asked for (telegram_messages_counter{status})?
+    ok: bool = True
+    merged: bool = False  # the card was stored as the other side of the previous one
     # Fields, their source ("card", "shared_contact"), the reader's confidence and its source
     # per field ("qr", "ocr"…): how strongly each value may overwrite a stored one.
     contacts: list[tuple[ContactFields, str, dict[str, float], dict[str, str]]] = field(
         default_factory=list
     )
     image: dict[str, Any] | None = None
+
+    def say(self, text: str) -> None:
+        self.replies.append(Reply(text))
+
+    def fail(self, text: str) -> None:
+        """A reply saying the sender did not get what they asked for."""
+        self.ok = False
+        self.say(text)
 
 
 async def handle_event(ctx: WorkerContext, event: InboundEvent, heartbeat: Heartbeat) -> None:
@@ -144,6 +187,7 @@ async def handle_event(ctx: WorkerContext, event: InboundEvent, heartbeat: Heart
 
 
 async def handle_message(ctx: WorkerContext, message: Message, heartbeat: Heartbeat) -> None:
+    started = time.perf_counter()
     plan = await plan_message(ctx, message, heartbeat)
     if plan.state == "done":
         return
@@ -155,6 +199,9 @@ async def handle_message(ctx: WorkerContext, message: Message, heartbeat: Heartb
         for reply in await claim_replies(ctx, message):
             wamid = await send_reply(ctx, message, reply)
             await record_reply(ctx, reply, wamid)
+            if plan.state is None and started:
+                REPLY_SECONDS.observe(time.perf_counter() - started)
+                started = 0.0
         wait = await settle_message(ctx, message)
         if wait is None:
             return
@@ -201,33 +248,95 @@ async def plan_message(ctx: WorkerContext, message: Message, heartbeat: Heartbea
         return plan  # its work is committed: only replies may be left to send
     if message.type == "text":
         plan.lang = replies.detect_lang(message.text)
-        lang = plan.lang or known_lang or "ru"
-        plan.replies.append(await _reply_to_text(ctx, message, lang, contacts))
+        lang = plan.reply_lang = plan.lang or known_lang or "ru"
+        await _plan_text(ctx, graph, message, plan, lang, contacts)
         return plan
-    lang = known_lang or "ru"
+    lang = plan.reply_lang = known_lang or "ru"
     if message.is_card or message.type == "contacts":
         if not policy.may_add(message.sender):
             log.info(
                 "message %s: the sender is not on channel %s's list", message.id, message.channel
             )
-            plan.replies.append(replies.NOT_LISTED[lang])
+            plan.fail(replies.NOT_LISTED[lang])
             return plan
         if policy.over_quota(added):
-            plan.replies.append(replies.OVER_QUOTA[lang].format(limit=policy.cards_per_hour))
+            plan.fail(replies.OVER_QUOTA[lang].format(limit=policy.cards_per_hour))
             return plan
     if message.type == "contacts":
         _plan_shared_contacts(message, plan, lang)
     elif message.is_card:
         await _read_card(ctx, graph, message, plan, lang, heartbeat)
+    elif message.type == "interactive" and message.choice:
+        send_card = ctx.settings.contact_card == "on_confirm"
+        plan.steps.append(conversation.on_button(message.choice, lang, send_card=send_card))
     elif message.type == "document":
-        plan.replies.append(replies.NOT_AN_IMAGE[lang])
+        plan.fail(replies.NOT_AN_IMAGE[lang])
     elif message.type not in SILENT_TYPES:
         log.info("message %s of type %r: polite reply", message.id, message.type)
-        plan.replies.append(replies.UNSUPPORTED[lang])
+        plan.fail(replies.UNSUPPORTED[lang])
     return plan
 
 
-async def _reply_to_text(ctx: WorkerContext, message: Message, lang: str, contacts: int) -> str:
+async def _plan_text(
+    ctx: WorkerContext,
+    graph: GraphClient,
+    message: Message,
+    plan: Plan,
+    lang: str,
+    contacts: int,
+) -> None:
+    """A command, a fix of the card being fixed, or a hint."""
+    policy = plan.policy
+    own = policy.may_add(message.sender)  # a refused sender has no contacts to act on
+    command, argument = message.command, message.argument
+    if command in ("/start", "/help", "/status"):
+        plan.say(await _reply_to_command(ctx, message, lang, contacts))
+    elif command == "/last":
+        plan.steps.append(conversation.command_last(lang))
+    elif command == "/find":
+        shared = policy.shared_crm and own
+        plan.steps.append(conversation.command_find(argument, lang, shared_crm=shared))
+    elif command == "/undo":
+        plan.steps.append(conversation.command_undo(lang))
+    elif command == "/lang":
+        plan.lang = None  # the choice, not the script of "/lang en", sets the language
+        plan.steps.append(conversation.command_lang(argument.lower(), lang))
+    elif command == "/forget":
+        plan.steps.append(conversation.command_forget(lang))
+    elif command == "/export":
+        await _plan_export(ctx, graph, message, plan, lang)
+    elif command:
+        plan.fail(replies.TEXT_HINT[lang])
+    else:
+        regions = fallback_regions(message.sender.wa_id, message.event.display_phone_number)
+        hint = replies.TEXT_HINT[lang]
+        plan.steps.append(conversation.on_text(message.text, lang, regions, fallback=hint))
+
+
+async def _plan_export(
+    ctx: WorkerContext, graph: GraphClient, message: Message, plan: Plan, lang: str
+) -> None:
+    """The sender's contacts in this channel as one .vcf document, uploaded to Meta."""
+
+    def collect(session: Session) -> tuple[int, str]:
+        user = find_user(session, message.sender, message.channel)
+        if user is None:
+            return 0, ""
+        return conversation.export_vcards(session, user)
+
+    count, text = await ctx.transaction(collect)
+    if not count:
+        plan.say(replies.NO_CONTACTS[lang])
+        return
+    # Meta takes no text/vcard upload: the file goes as plain text named .vcf, which
+    # phones open as contacts.
+    media_id = await graph.upload_media(text.encode(), "text/plain", "contacts.vcf")
+    caption = replies.EXPORT_CAPTION[lang].format(count=count)
+    document = wa.document(media_id, "contacts.vcf", caption)
+    plan.replies.append(Reply(f"[contacts.vcf] {caption}", document))
+
+
+async def _reply_to_command(ctx: WorkerContext, message: Message, lang: str, contacts: int) -> str:
     if message.command in ("/start", "/help"):
         return replies.HELP[lang]
     if message.command == "/status":
@@ -241,7 +350,7 @@ async def _reply_to_text(ctx: WorkerContext, message: Message, lang: str, contac
         if not ctx.sender_policy(message.channel).may_add(message.sender):
             return replies.STATUS_BRIEF[lang].format(reader=reader)  # no counts for strangers
         return replies.STATUS[lang].format(pending=pending, reader=reader, contacts=contacts)
-    return replies.TEXT_HINT[lang]
+    raise AssertionError(f"not a status command: {message.command}")
 
 
 def _plan_shared_contacts(message: Message, plan: Plan, lang: str) -> None:
@@ -249,9 +358,9 @@ def _plan_shared_contacts(message: Message, plan: Plan, lang: str) -> None:
         plan.contacts.append((fields_of_shared_contact(shared), "shared_contact", {}, {}))
     if plan.contacts:
         text = "\n\n".join(replies.describe_fields(c[0].model_dump()) for c in plan.contacts)
-        plan.replies.append(f"{replies.CONTACT_HEADER[lang]}\n{text}")
+        plan.say(f"{replies.CONTACT_HEADER[lang]}\n{text}")
     else:
-        plan.replies.append(replies.UNSUPPORTED[lang])
+        plan.fail(replies.UNSUPPORTED[lang])
 
 
 async def _read_card(
@@ -273,8 +382,9 @@ async def _read_card(
     except MediaError as exc:
         if exc.retryable:
             raise
-        plan.replies.append(replies.MEDIA_FAILED[lang].format(reason=exc.message))
+        plan.fail(replies.MEDIA_FAILED[lang].format(reason=exc.message))
         CARD_READS.labels(source="none", outcome="media_error").inc()
+        CARDS.labels(outcome="media_error").inc()
         return
     await heartbeat()
     plan.image = {
@@ -297,19 +407,20 @@ async def _read_card(
         raise
     except ImageError as exc:
         plan.image["reading"] = {"error": str(exc)}
-        plan.replies.append(replies.BAD_IMAGE[lang].format(reason=str(exc)))
+        plan.fail(replies.BAD_IMAGE[lang].format(reason=str(exc)))
         CARD_READS.labels(source="none", outcome="bad_image").inc()
+        CARDS.labels(outcome="bad_image").inc()
         return
     reading = result.to_dict()
     plan.image["reading"] = reading
     if not result.found_anything():
-        plan.replies.append(replies.NOTHING_READ[lang])
+        plan.fail(replies.NOTHING_READ[lang])
         CARD_READS.labels(source="none", outcome="empty").inc()
+        CARDS.labels(outcome="empty").inc()
     else:
-        contact = reading["contact"]
-        fields = ContactFields.from_reader(contact)
+        fields = ContactFields.from_reader(reading["contact"])
+        # Its reply (the contact as stored, with buttons) is made when it is stored.
         plan.contacts.append((fields, "card", reading["confidence"], reading["source"]))
-        plan.replies.append(replies.clip(replies.card_reply(contact)))
         sources = set(reading["source"].values())
         CARD_READS.labels(source="+".join(sorted(sources)) or "none", outcome="found").inc()
     CARD_SECONDS.observe(time.perf_counter() - started)
@@ -344,6 +455,7 @@ async def commit_message(ctx: WorkerContext, message: Message, plan: Plan) -> No
     committed it first wins, and ours is dropped whole."""
 
     def store(session: Session) -> None:
+        out = list(plan.replies)  # this attempt's: a retried transaction starts again
         user = upsert_user(
             session, message.sender, message.channel, sent_at=message.sent_at, lang=plan.lang
         )
@@ -363,6 +475,12 @@ async def commit_message(ctx: WorkerContext, message: Message, plan: Plan) -> No
         except IntegrityError:
             return  # another worker committed this message meanwhile: its work stands
         for fields, source, confidence, field_sources in plan.contacts:
+            if source == "card":
+                contact = _store_card(
+                    ctx, session, user, message, plan, row, fields, confidence, field_sources
+                )
+                out += _card_replies(ctx, contact, message, plan)
+                continue
             contact, _ = upsert_contact(
                 session,
                 fields,
@@ -383,17 +501,84 @@ async def commit_message(ctx: WorkerContext, message: Message, plan: Plan) -> No
                     **plan.image,
                 )
             )
+        for step in plan.steps:
+            out += step(session, user)
         outbound.plan_replies(
             session,
             message.id,
             message.sender.address,
-            plan.replies,
+            out,
             message.event.phone_number_id,
             message.channel,
         )
 
     await ctx.transaction(store)
-    record_message(message.type, ok=True)
+    record_message(message.type, ok=plan.ok)
+
+
+def _store_card(
+    ctx: WorkerContext,
+    session: Session,
+    user: User,
+    message: Message,
+    plan: Plan,
+    row: InboundMessage,
+    fields: ContactFields,
+    confidence: dict[str, float],
+    field_sources: dict[str, str],
+) -> Contact:
+    """Store a card's reading: as the other side of the sender's previous card when it says
+    so ("оборот", "back") or shows no phone or e-mail and came within the window; else as a
+    contact of its own (merged with one sharing an e-mail or phone, as always). The caption
+    becomes the contact's note."""
+    back = conversation.says_back_side(message.caption)
+    # A side with a phone or an e-mail is a card of its own (merged with the contact that
+    # shares one, as any card is): two cards sent in a row stay two contacts.
+    bare = not (fields.phones or fields.emails)
+    window = ctx.settings.card_back_window_s if back else ctx.settings.card_sides_window_s
+    other_side = None
+    if (back or bare) and window > 0:
+        other_side = conversation.previous_card(
+            session, user, within=timedelta(seconds=window), message_id=message.id
+        )
+    if other_side is not None:
+        contact = merge_into(
+            session,
+            other_side,
+            fields,
+            source="card",
+            confidence=confidence,
+            field_sources=field_sources,
+        )
+        plan.merged = True
+    else:
+        contact, _ = upsert_contact(
+            session,
+            fields,
+            owner_id=user.id,
+            source="card",
+            confidence=confidence,
+            field_sources=field_sources,
+            channel_id=message.channel,
+            across_owners=plan.policy.shared_crm,
+        )
+    if message.caption and not back:
+        contact.note = "\n".join(n for n in (contact.note, message.caption) if n)[:NOTE_LENGTH]
+    row.contact_id = contact.id
+    user.fixing_contact_id = user.fixing_field = None  # a new card ends fixing the last one
+    return contact
+
+
+def _card_replies(
+    ctx: WorkerContext, contact: Contact, message: Message, plan: Plan
+) -> list[Reply]:
+    lang = plan.reply_lang
+    header = replies.MERGED_HEADER[lang] if plan.merged else replies.CARD_HEADER[lang]
+    CARDS.labels(outcome="merged" if plan.merged else "read").inc()
+    out = [conversation.card_reply(contact, message.id, lang, header=header)]
+    if ctx.settings.contact_card == "immediately":
+        out.append(conversation.contact_card(contact))
+    return out
 
 
 # -- 3. send ---------------------------------------------------------------------------
@@ -414,11 +599,13 @@ async def send_reply(ctx: WorkerContext, message: Message, reply: OutboundMessag
         graph = ctx.graph_for(
             reply.phone_number_id or message.event.phone_number_id, message.event.channel_id
         )
+        to = reply.to_wa_id or message.sender.address
+        if reply.payload is not None:
+            return await graph.send_message(
+                to, reply.payload, reply_to=message.id, idempotency_key=reply.idempotency_key
+            )
         return await graph.send_text(
-            reply.to_wa_id or message.sender.address,
-            reply.body or "",
-            reply_to=message.id,
-            idempotency_key=reply.idempotency_key,
+            to, reply.body or "", reply_to=message.id, idempotency_key=reply.idempotency_key
         )
     except BaseException:
         await ctx.transaction(lambda s: outbound.release(s, reply.id))
@@ -501,6 +688,12 @@ def _added_last_hour(session: Session, user_id: int, channel_id: str) -> int:
         InboundMessage.created_at >= since,
     )
     return session.scalar(stmt) or 0
+
+
+def _choice(interactive: dict[str, Any]) -> str:
+    """The id of the tapped button or picked row of an ``interactive`` message."""
+    picked = interactive.get(str(interactive.get("type") or ""))
+    return str(picked.get("id") or "") if isinstance(picked, dict) else ""
 
 
 def _timestamp(raw: Any) -> datetime | None:

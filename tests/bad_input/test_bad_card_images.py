@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from gateway.db import make_engine, make_sessionmaker
 from gateway.models import Contact, InboundMessage
 from graph_sandbox import webhooks as wh
+from ibbase_dev.simulate import reply_text
 from tests.conftest import SANDBOX_PHONE_ID
 from tests.harness import wait_for
 
@@ -107,7 +108,7 @@ async def assert_handled_once(
     pipeline: Any, worker: Any, database_url: str, msg_id: str, *, contacts: int = 0
 ) -> str:
     user = pipeline.user()
-    reply = (await user.wait_reply(msg_id, timeout=90))["text"]["body"]
+    reply = reply_text(await user.wait_reply(msg_id, timeout=90))
     assert not worker.task.done(), worker.task  # the worker is still consuming
     await wait_for(lambda: done(database_url, msg_id), timeout=30)
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from gateway.models import CardImage, InboundMessage, OutboundMessage
 from gateway.whatsapp import replies
 from graph_sandbox import webhooks as wh
+from ibbase_dev.simulate import reply_text
 from tests.cardgen.known import QR_CARD
 from tests.faults.stack import PHONE_ID, TOKEN, Stack, eventually, open_stack
 from whatsapp_cloud.client import GraphClient
@@ -83,7 +84,7 @@ async def test_throughput_limit_is_retried_with_backoff(stack) -> None:
     user = stack.user("79005550201")
     await stack.fault(endpoint="messages", to=user.wa_id, code=130429, count=2)
     msg_id = await user.send_text("/start")
-    assert (await reply_to(stack, msg_id))["text"]["body"] == replies.HELP["ru"]
+    assert reply_text(await reply_to(stack, msg_id)) == replies.HELP["ru"]
     calls = await sends_to(stack, user.wa_id)
     assert [c["fault"] for c in calls] == [130429, 130429, None]
     first, second = gaps(calls)
@@ -174,7 +175,7 @@ async def test_an_expired_media_url_is_fetched_again(stack) -> None:
     await stack.fault(endpoint="media_download", object_id=media["id"], http_status=404)
     msg_id = await send_card(stack, wa_id, media)
     reply = await reply_to(stack, msg_id, timeout=90)
-    assert reply["text"]["body"].startswith("✅ Визитка получена!")
+    assert reply_text(reply).startswith("✅ Визитка получена!")
     metadata = [c for c in await stack.calls(endpoint="media") if c["object_id"] == media["id"]]
     downloads = [
         c for c in await stack.calls(endpoint="media_download") if c["object_id"] == media["id"]
@@ -235,7 +236,7 @@ async def test_media_that_cannot_be_fetched_ends_with_a_polite_reply(stack) -> N
     await stack.fault(endpoint="media", object_id=media["id"], http_status=500, count=1000)
     msg_id = await send_card(stack, wa_id, media)
     reply = await reply_to(stack, msg_id, timeout=90)
-    assert reply["text"]["body"] == replies.FAILED["ru"]
+    assert reply_text(reply) == replies.FAILED["ru"]
     letters = await eventually(lambda: letters_of(stack, msg_id), 30, "a dead letter", stack)
     assert len(letters) == 1
     metadata = [c for c in await stack.calls(endpoint="media") if c["object_id"] == media["id"]]

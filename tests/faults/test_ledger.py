@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from gateway.models import CardImage, Contact, InboundMessage, OutboundMessage
 from graph_sandbox import webhooks as wh
+from ibbase_dev.simulate import reply_text
 from tests.cardgen.known import VARIED
 from tests.faults.stack import PHONE_ID, Stack, eventually
 
@@ -96,7 +97,7 @@ class Load:
                 self.ledger.messages[msg["id"]] = "card"
             else:
                 msg = wh.text_message(wa_id, self.rng.choice(TEXTS))
-                self.ledger.messages[msg["id"]] = msg["text"]["body"]
+                self.ledger.messages[msg["id"]] = reply_text(msg)
             contact = wh.contact(wa_id, f"Sender {wa_id[-3:]}")
             bodies.append(self._body(wh.envelope(PHONE_ID, messages=[msg], contacts=[contact])))
         return bodies

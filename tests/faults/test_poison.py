@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from gateway.models import Contact, InboundMessage
 from gateway.whatsapp import replies
+from ibbase_dev.simulate import reply_text
 from tests.cardgen import known
 from tests.faults.poison import HANG, RAISE, SEGV, poisoned
 from tests.faults.stack import REPO, Stack, eventually
@@ -63,10 +64,10 @@ async def test_poisoned_photos_are_dead_lettered_and_the_worker_serves_the_rest(
     assert all(replied[m] == 1 for m in [*good, *poison]), replied
     for msg_id in poison:
         (reply,) = await stack.replies_to(msg_id)
-        assert reply["text"]["body"] == replies.FAILED["ru"], poison[msg_id]
+        assert reply_text(reply) == replies.FAILED["ru"], poison[msg_id]
     for msg_id in good_cards:
         (reply,) = await stack.replies_to(msg_id)
-        assert reply["text"]["body"].startswith("✅ Визитка получена!")
+        assert reply_text(reply).startswith("✅ Визитка получена!")
 
     letters = await stack.dead_letters()
     assert sorted(_message_id(entry) for entry in letters) == sorted(poison)
@@ -111,7 +112,7 @@ async def test_a_photo_that_kills_an_in_process_reader_is_dead_lettered(make_sta
         reply = await eventually(lambda: stack.replies_to(msg_id), 150, "a polite reply", stack)
     finally:
         supervisor.cancel()
-    assert reply[0]["text"]["body"] == replies.FAILED["ru"]
+    assert reply_text(reply[0]) == replies.FAILED["ru"]
     letters = await eventually(stack.dead_letters, 30, "a dead letter", stack)
     assert [_message_id(e) for e in letters] == [msg_id]
     assert "abandoned" in letters[0]["headers"]["Ibbase-Reason"]

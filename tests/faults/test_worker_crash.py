@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.models import CardImage, Contact, InboundMessage, OutboundMessage
+from ibbase_dev.simulate import reply_text
 from tests.cardgen.known import QR_CARD
 from tests.faults.stack import eventually
 
@@ -48,7 +49,7 @@ async def test_killed_while_fetching_the_photo(make_stack) -> None:
     assert stack.count(InboundMessage) == 0
 
     reply = await eventually(lambda: stack.replies_to(msg_id), 90, "the reply", stack)
-    assert reply[0]["text"]["body"].startswith("✅ Визитка получена!")
+    assert reply_text(reply[0]).startswith("✅ Визитка получена!")
     await _exactly_once(stack, msg_id)
     assert await stack.worker_metric(survivor, "whatsapp_redeliveries_total") >= 1
 
@@ -76,5 +77,5 @@ async def test_killed_while_sending_the_reply(make_stack) -> None:
     assert claimed == ["sending"]
 
     reply = await eventually(lambda: stack.replies_to(msg_id), 90, "the reply", stack)
-    assert reply[0]["text"]["body"].startswith("✅ Визитка получена!")
+    assert reply_text(reply[0]).startswith("✅ Визитка получена!")
     await _exactly_once(stack, msg_id)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from gateway.db import make_engine, make_sessionmaker
 from gateway.models import CardImage, Contact, InboundMessage
+from ibbase_dev.simulate import reply_text
 from tests.cardgen import known
 from tests.harness import WorkerTask, sandbox_messages, spawn_worker, wait_for
 
@@ -32,7 +33,7 @@ async def test_card_photos_become_contacts(pipeline, worker, database_url) -> No
     for card in CARDS:
         expected = card.truth
         msg_id = await user.send_image(card.jpeg)
-        reply = (await user.wait_reply(msg_id, timeout=90))["text"]["body"]
+        reply = reply_text(await user.wait_reply(msg_id, timeout=90))
         assert reply.startswith("✅ Визитка получена!"), reply
         headers = {"Authorization": f"Bearer {pipeline.settings.admin_token.get_secret_value()}"}
         query = (
@@ -83,7 +84,7 @@ async def test_worker_killed_mid_card_completes_exactly_once(
     survivor = WorkerTask(pipeline.settings, card_reader)
     try:
         reply = await user.wait_reply(msg_id, timeout=90)  # redelivered after ack_wait
-        assert reply["text"]["body"].startswith("✅")
+        assert reply_text(reply).startswith("✅")
         await wait_for(lambda: count(database_url, InboundMessage) == 1)
     finally:
         await survivor.stop()
@@ -97,9 +98,9 @@ async def test_corrupt_photo_gets_a_clear_reply_and_is_kept(pipeline, worker, da
     user = pipeline.user("79005550002")
     jpeg = CARDS[0].jpeg
     msg_id = await user.send_image(jpeg[: len(jpeg) // 3])  # truncated JPEG
-    reply = (await user.wait_reply(msg_id, timeout=60))["text"]["body"]
+    reply = reply_text(await user.wait_reply(msg_id, timeout=60))
     assert reply.startswith("⚠️"), reply
     garbage = await user.send_image(b"this is not an image at all")
-    assert (await user.wait_reply(garbage, timeout=60))["text"]["body"].startswith("⚠️")
+    assert reply_text(await user.wait_reply(garbage, timeout=60)).startswith("⚠️")
     await wait_for(lambda: count(database_url, CardImage) == 2)
     assert count(database_url, Contact) == 0

@@ -21,7 +21,7 @@ from gateway.settings import Settings
 from gateway.whatsapp.graph_clients import GraphClients
 from graph_sandbox.app import create_app
 from graph_sandbox.config import SandboxConfig
-from ibbase_dev.simulate import SimulatedUser
+from ibbase_dev.simulate import SimulatedUser, reply_text
 from tests.conftest import SANDBOX_PHONE_ID, SANDBOX_TOKEN
 from tests.harness import ServerThread, WorkerTask, pipeline_settings, wait_for
 from whatsapp_cloud.errors import MediaError
@@ -225,7 +225,7 @@ async def test_worker_answers_the_sender_and_sends_nothing_to_the_other_host(
                 wa_id="79001234567",
             )
             msg_id = await user.send_image(JPEG)
-            reply = (await user.wait_reply(msg_id, timeout=60))["text"]["body"]
+            reply = reply_text(await user.wait_reply(msg_id, timeout=60))
             assert reply.startswith("⚠️ Не удалось получить фото"), reply
             assert "not an allowed media host" in reply
 

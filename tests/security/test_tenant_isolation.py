@@ -27,6 +27,7 @@ from gateway.contacts.service import upsert_contact
 from gateway.db import make_engine, make_sessionmaker, transaction
 from gateway.models import Contact, InboundMessage
 from graph_sandbox import webhooks as wh
+from ibbase_dev.simulate import reply_text
 from tests.harness import WorkerTask, admin_headers, wait_for
 
 OTHER_PHONE = "111000000000002"  # a registry channel's number, not the single channel's
@@ -129,14 +130,14 @@ async def test_finding_4_allowlist_strangers_store_nothing_and_see_no_counts(
             "79000000999",
             [{"name": {"formatted_name": "Spam Bot"}, "phones": [{"phone": "+74950009999"}]}],
         )
-        refused = (await stranger.wait_reply(await stranger.send(card)))["text"]["body"]
+        refused = reply_text(await stranger.wait_reply(await stranger.send(card)))
         assert "staff only" in refused or "сотрудников" in refused
-        status = (await stranger.wait_reply(await stranger.send_text("/status")))["text"]["body"]
+        status = reply_text(await stranger.wait_reply(await stranger.send_text("/status")))
         assert "Contacts" not in status and "Контактов" not in status
         assert "Queued" not in status and "В очереди" not in status
 
         member = p.user(staff)
-        status = (await member.wait_reply(await member.send_text("/status")))["text"]["body"]
+        status = reply_text(await member.wait_reply(await member.send_text("/status")))
         assert "Contacts stored: 1" in status or "Контактов: 1" in status
     finally:
         await worker.stop()

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.reader_pool import ReaderPool
+from ibbase_dev.simulate import reply_text
 from tests.conftest import Pipeline
 from tests.gateway.regions_echo import RegionsEcho
 from tests.harness import WorkerTask
@@ -45,5 +46,5 @@ async def test_the_sender_and_channel_regions_reach_the_reader(
     ]
     for user, regions in cases:
         msg_id = await user.send_image(b"\xff\xd8\xff photo bytes")
-        reply = (await user.wait_reply(msg_id, timeout=30))["text"]["body"]
+        reply = reply_text(await user.wait_reply(msg_id, timeout=30))
         assert f"🏢 {regions}" in reply.splitlines(), (user.wa_id, reply)

@@ -26,9 +26,16 @@ from gateway.settings import Settings
 from gateway.whatsapp import replies
 from graph_sandbox import webhooks as wh
 from ibbase_dev.nats_server import NatsServer, free_port
+from ibbase_dev.simulate import reply_text
 from tests.conftest import SANDBOX_PHONE_ID, SANDBOX_TOKEN
 from tests.gateway.channel_volume import SecretVolume, make_channel
-from tests.harness import ServerThread, WorkerTask, pipeline_settings, sandbox_messages, wait_for
+from tests.harness import (
+    ServerThread,
+    WorkerTask,
+    pipeline_settings,
+    sandbox_messages,
+    wait_for,
+)
 from whatsapp_cloud.registry import ChannelEntry
 from whatsapp_cloud.webhook import split_envelope
 
@@ -215,10 +222,10 @@ async def test_each_message_is_answered_through_its_own_channel(stack, database_
         ),
     )
 
-    assert (await stack.reply(stack.sandbox_a.url, msg_a))["text"]["body"] == replies.HELP["ru"]
-    assert (await stack.reply(stack.sandbox_b.url, msg_b))["text"]["body"] == replies.HELP["ru"]
+    assert reply_text(await stack.reply(stack.sandbox_a.url, msg_a)) == replies.HELP["ru"]
+    assert reply_text(await stack.reply(stack.sandbox_b.url, msg_b)) == replies.HELP["ru"]
     assert (await stack.reply(stack.single_url, msg_single))["to"] == "79000000003"
-    card_reply = (await stack.reply(stack.sandbox_b.url, image_b))["text"]["body"]
+    card_reply = reply_text(await stack.reply(stack.sandbox_b.url, image_b))
     assert card_reply == replies.NOTHING_READ["ru"]  # downloaded from B, read, nothing on it
 
     # Each sandbox saw only its own channel's traffic.
@@ -265,7 +272,7 @@ async def test_a_token_rotated_in_the_registry_is_used_by_the_next_send(stack) -
         stack.a, stack.b, channel("sales-c", PHONE_C, stack.sandbox_c, "token-c-2")
     )
     reply = await stack.reply(stack.sandbox_c.url, msg, timeout=15)
-    assert reply["text"]["body"] == replies.HELP["ru"] and reply["to"] == "79000000004"
+    assert reply_text(reply) == replies.HELP["ru"] and reply["to"] == "79000000004"
     refused = graph_calls("401")
     again = await stack.send(stack.c(), "79000000004", wh.text_message("79000000004", "/start"))
     await stack.reply(stack.sandbox_c.url, again, timeout=10)

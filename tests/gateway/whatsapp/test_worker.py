@@ -12,6 +12,7 @@ from gateway.db import make_engine, make_sessionmaker
 from gateway.models import Contact, InboundMessage, OutboundMessage
 from gateway.whatsapp import replies
 from graph_sandbox import webhooks as wh
+from ibbase_dev.simulate import reply_text
 from tests.harness import sandbox_messages, wait_for
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "whatsapp"
@@ -74,13 +75,12 @@ async def handled(pipeline, db: Db, name: str) -> tuple[dict, list[dict]]:
     msg = first_message(payload)
     await post(pipeline, payload)
     await wait_for(lambda: db.done(msg["id"]), timeout=30)
-    return msg, [m["text"]["body"] for m in await replies_to(pipeline, msg["id"])]
+    return msg, [reply_text(m) for m in await replies_to(pipeline, msg["id"])]
 
 
 EXPECTED_REPLY = {
     "message_text": replies.TEXT_HINT["ru"],
     "message_text_command_start": replies.HELP["ru"],
-    "message_document_pdf": replies.NOT_AN_IMAGE["ru"],
     "message_audio": replies.UNSUPPORTED["ru"],
     "message_video": replies.UNSUPPORTED["ru"],
     "message_sticker": replies.UNSUPPORTED["ru"],
@@ -102,7 +102,7 @@ async def test_every_message_type_gets_its_answer(pipeline, worker, db) -> None:
     _msg, texts = await handled(pipeline, db, "message_reaction")
     assert texts == []
     # Images whose media does not exist: a clear reply, no crash, message done.
-    for name in ("message_image", "message_document_image"):
+    for name in ("message_image", "message_document_image", "message_document_pdf"):
         _, texts = await handled(pipeline, db, name)
         assert len(texts) == 1 and texts[0].startswith("⚠️"), texts
     # A shared contact becomes a contact directly.
@@ -119,11 +119,11 @@ async def test_commands_are_case_insensitive_and_english_when_written_in_english
 ) -> None:
     user = pipeline.user("447700900123", name="Jane")
     hello = await user.send_text("Hello there")
-    assert (await user.wait_reply(hello))["text"]["body"] == replies.TEXT_HINT["en"]
+    assert reply_text(await user.wait_reply(hello)) == replies.TEXT_HINT["en"]
     help_ = await user.send_text("  /HELP  ")
-    assert (await user.wait_reply(help_))["text"]["body"] == replies.HELP["en"]
+    assert reply_text(await user.wait_reply(help_)) == replies.HELP["en"]
     status = await user.send_text("/Status")
-    body = (await user.wait_reply(status))["text"]["body"]
+    body = reply_text(await user.wait_reply(status))
     assert body.startswith("📊 Status") and "Card reader: ready" in body
     assert db.count(InboundMessage) == 3
 
@@ -213,7 +213,7 @@ async def test_transient_graph_errors_are_retried(pipeline, worker, db) -> None:
     user = pipeline.user()
     msg_id = await user.send_text("/help")
     reply = await user.wait_reply(msg_id, timeout=30)
-    assert reply["text"]["body"] == replies.HELP["ru"]
+    assert reply_text(reply) == replies.HELP["ru"]
     assert len(await replies_to(pipeline, msg_id)) == 1
 
 

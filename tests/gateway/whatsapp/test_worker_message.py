@@ -26,7 +26,8 @@ def test_every_named_message_reads_as_a_typed_message(name: str) -> None:
     assert message.type == event.data["type"]
     assert message.sender.address
     assert isinstance(message.media, dict)
-    assert message.is_card == (name in ("message_image", "message_document_image"))
+    cards = ("message_image", "message_document_image", "message_document_pdf")
+    assert message.is_card == (name in cards)
 
 
 def test_text_commands_and_bodies() -> None:
@@ -65,3 +66,14 @@ def test_a_message_without_an_id_is_refused() -> None:
     data = {k: v for k, v in event.data.items() if k != "id"}
     with pytest.raises(KeyError):
         Message.of(replace(event, data=data))
+
+
+def test_taps_and_captions() -> None:
+    """A tapped button's or picked row's id is the message's choice; a photo's caption is
+    kept, stripped; other types have neither."""
+    button = Message.of(event_of("message_interactive_button_reply"))
+    listed = Message.of(event_of("message_interactive_list_reply"))
+    assert button.choice and listed.choice and button.caption == ""
+    image = Message.of(event_of("message_image"))
+    assert image.caption == "визитка" and image.choice == ""
+    assert Message.of(event_of("message_text")).choice == ""
