@@ -28,6 +28,7 @@ from gateway.deps import ApiLimits
 from gateway.errors import ApiError
 from gateway.metrics import channel_registry_loaded, graph_call
 from gateway.settings import Settings
+from gateway.ui.endpoints import router as ui_router
 from gateway.whatsapp.endpoints import document_signed_posts
 from gateway.whatsapp.endpoints import router as webhook_router
 from gateway.whatsapp.ingress import WebhookIngress
@@ -142,6 +143,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(webhook_router)
     app.include_router(admin_router)
     app.include_router(contacts_router)
+    app.include_router(ui_router)
 
     document_signed_posts(app)
 
