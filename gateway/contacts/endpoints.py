@@ -10,21 +10,24 @@ document (and what walks it in order) reads and exports before it edits and dele
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway import privacy
 from gateway.auth.tokens import Permission, Principal
 from gateway.contacts import service
 from gateway.contacts.errors import InvalidContact
 from gateway.contacts.export import to_csv, to_vcards
-from gateway.contacts.schemas import ContactEdit, ContactOut, ContactPage
+from gateway.contacts.schemas import ContactEdit, ContactOut, ContactPage, Erased, ErasePerson
 from gateway.contacts.search import Filters, all_matching, load_in_order, matching_ids
 from gateway.contacts.vcard import to_vcard
 from gateway.deps import DbSessionDep, ReadContacts, Reader
 from gateway.errors import Forbidden, NotFound
-from gateway.models import CardImage, Contact
+from gateway.models import CardImage, Contact, User
 
 router = APIRouter(prefix="/api/contacts", tags=["contacts"], dependencies=[ReadContacts])
 
@@ -183,6 +186,31 @@ def edit_contact(
         raise InvalidContact(str(exc)) from exc
     session.commit()
     return _out(session, contact)
+
+
+@router.post("/erase", response_model=Erased)
+def erase_person(session: DbSessionDep, caller: Writer, person: ErasePerson) -> Erased:
+    """Erase a person from the CRM (a data-subject request): every contact carrying their
+    phone or e-mail, with its photos and the content of the messages that brought it, and,
+    where the phone is a sender's WhatsApp number, everything that sender sent."""
+    if person.channel is not None and not caller.reaches(person.channel):
+        raise NotFound(f"channel {person.channel!r} does not exist")
+    channels = [person.channel] if person.channel else _reached(session, caller)
+    erased = privacy.erase_person(
+        session,
+        channels,
+        phones=[person.phone] if person.phone else [],
+        emails=[person.email] if person.email else [],
+    )
+    session.commit()
+    return Erased(**asdict(erased))
+
+
+def _reached(session: Session, caller: Principal) -> list[str]:
+    if caller.channels is not None:
+        return sorted(caller.channels)
+    known = session.scalars(select(User.channel_id).union(select(Contact.channel_id)))
+    return sorted(set(known))
 
 
 @router.delete("/{contact_id}", status_code=204, response_class=Response)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from business_card.contact import (
     CONTACT_FIELDS,
@@ -24,6 +24,7 @@ from business_card.contact import (
     SCALAR_FIELDS,
     clean_text,
 )
+from gateway.models import CHANNEL_ID_LENGTH
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -204,3 +205,40 @@ class ContactPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class ErasePerson(BaseModel):
+    """A person to erase: their phone (E.164) and/or e-mail, in one channel or in every
+    channel the token reaches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str | None = Field(None, pattern=f"^{_E164.pattern}$", examples=["+441134960381"])
+    email: str | None = Field(None, max_length=EMAIL_LENGTH, examples=["olivia@example.com"])
+    # "default", or a WhatsAppChannel's "namespace.name" (DNS labels).
+    channel: str | None = Field(
+        None, max_length=CHANNEL_ID_LENGTH, pattern=r"^[a-z0-9]([a-z0-9.\-]*[a-z0-9])?$"
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        emails = ContactFields(emails=[value]).emails
+        if not emails:
+            raise ValueError("not an e-mail address")
+        return emails[0]
+
+    @model_validator(mode="after")
+    def _someone(self) -> ErasePerson:
+        if not (self.phone or self.email):
+            raise ValueError("give the person's phone, e-mail or both")
+        return self
+
+
+class Erased(BaseModel):
+    contacts: int
+    photos: int
+    messages: int
+    senders: int

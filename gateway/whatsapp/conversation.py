@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.contacts.service import (
@@ -33,7 +33,8 @@ from gateway.contacts.service import (
     uncertain_fields,
 )
 from gateway.contacts.vcard import display_name, to_vcard
-from gateway.models import CardImage, Contact, InboundMessage, User
+from gateway.models import Contact, InboundMessage, User
+from gateway.privacy import forget_sender
 from gateway.whatsapp import replies
 from gateway.whatsapp.replies import Reply
 from whatsapp_cloud import messages as wa
@@ -335,35 +336,12 @@ def command_lang(arg: str, lang: str) -> Step:
 
 
 def command_forget(lang: str) -> Step:
-    """Everything this sender sent the channel: their contacts and photos, the content of
-    their messages. The message rows stay, emptied, so a redelivered webhook is still
-    recognised as handled and stores nothing again."""
+    """Everything this sender sent the channel (gateway/privacy.py)."""
 
     def step(session: Session, user: User) -> list[Reply]:
-        owned = session.scalars(
-            select(Contact).where(
-                Contact.channel_id == user.channel_id, Contact.owner_id == user.id
-            )
-        ).all()
-        photos = sum(delete_contact(session, contact) for contact in owned)
-        photos += (
-            session.execute(
-                delete(CardImage).where(
-                    CardImage.message_id.in_(
-                        select(InboundMessage.message_id).where(InboundMessage.user_id == user.id)
-                    )
-                )
-            ).rowcount  # type: ignore[attr-defined]
-            or 0
-        )
-        session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.user_id == user.id)
-            .values(payload={}, contact_id=None)
-        )
-        _stop_fixing(user)
-        user.profile_name = None
-        return [Reply(replies.FORGOTTEN[lang].format(contacts=len(owned), photos=photos))]
+        erased = forget_sender(session, user)
+        text = replies.FORGOTTEN[lang].format(contacts=erased.contacts, photos=erased.photos)
+        return [Reply(text)]
 
     return step
 
