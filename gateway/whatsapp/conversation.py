@@ -66,8 +66,12 @@ def contact_fields(contact: Contact) -> dict[str, Any]:
 
 def card_reply(contact: Contact, card_message_id: str, lang: str, *, header: str) -> Reply:
     """The fields read, uncertain ones marked, with ✅ / ✏️ / 🗑 buttons."""
-    marked = uncertain_fields(contact) if contact.confirmed_at is None else []
-    listing = replies.describe_fields(contact_fields(contact), uncertain=marked)
+    fields = contact_fields(contact)
+    # Only fields the reply shows, with a value, are marked (a name part or the QR text
+    # the reader was unsure of is not on the list).
+    unsure = uncertain_fields(contact) if contact.confirmed_at is None else []
+    marked = [key for key in unsure if fields.get(key)]
+    listing = replies.describe_fields(fields, uncertain=marked)
     if contact.note:
         listing += f"\n📝 {contact.note}"
     hint = f"\n\n{replies.UNCERTAIN_HINT[lang]}" if marked else ""

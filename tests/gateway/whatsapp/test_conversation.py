@@ -72,6 +72,19 @@ async def all_replies(user: SimulatedUser, message_id: str, count: int) -> list[
     return await wait_for(enough, timeout=90)
 
 
+def transcript(*sent: dict[str, Any]) -> str:
+    """What the user saw, for the closing note (run with -s)."""
+    lines = []
+    for message in sent:
+        lines.append(f"← [{message['type']}] " + reply_text(message).replace("\n", "\n   "))
+        action = (message.get("interactive") or {}).get("action") or {}
+        if "buttons" in action:
+            lines.append("   " + "  ".join(f"[{b['reply']['title']}]" for b in action["buttons"]))
+        for section in action.get("sections", []):
+            lines.append("   " + ", ".join(r["title"] for r in section["rows"]))
+    return "\n".join(lines)
+
+
 def button_ids(reply: dict[str, Any]) -> list[str]:
     return [b["reply"]["id"] for b in reply["interactive"]["action"]["buttons"]]
 
@@ -131,6 +144,8 @@ async def test_a_card_is_confirmed_fixed_and_comes_back_as_a_contact_card(
     assert person["name"]["formatted_name"] == "Olivia Hartley"
     assert [p["phone"] for p in person["phones"]] == ["+441134960999"]
     assert db.contacts()[0]["confirmed"]
+
+    print("\n" + transcript(reply, menu, ask, fixed, fixed_again, second, confirmed, card))
 
     # 🗑 deletes the contact and both photos.
     gone = await user.tap(second, f"card:delete:{again}")
