@@ -45,7 +45,22 @@ async def _demo(stack: Stack, card: Path, timeout: float) -> int:
         mime = mimetypes.guess_type(card.name)[0] or "image/jpeg"
         print(f"→ card photo {card} ({card.stat().st_size} bytes)")
         photo = await user.send_image(card.read_bytes(), mime, card.name)
-        print(f"← {reply_text(await user.wait_reply(photo, timeout))}\n")
+        reply = await user.wait_reply(photo, timeout)
+        print(f"← {reply_text(reply)}")
+        buttons = (reply.get("interactive") or {}).get("action", {}).get("buttons", [])
+        print("  " + "  ".join(f"[{b['reply']['title']}]" for b in buttons) + "\n")
+        confirm = next((b["reply"]["id"] for b in buttons if ":confirm:" in b["reply"]["id"]), "")
+        if confirm:
+            print("→ taps the first button (confirm)")
+            tap = await user.tap(reply, confirm)
+            await user.wait_reply(tap, timeout)
+            for _ in range(50):  # the confirmation, then the contact card
+                if len(await user.replies_to(tap)) >= 2:
+                    break
+                await asyncio.sleep(0.1)
+            for message in await user.replies_to(tap):
+                print(f"← {reply_text(message)}")
+            print()
 
         response = await http.get(
             f"{stack.gateway_url}/api/contacts",
