@@ -7,7 +7,7 @@ Every function takes a ``Session`` and never commits: the caller owns the transa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, CursorResult, Select, delete, func, or_, select, update
@@ -251,6 +251,11 @@ def _stored(contact: Contact, key: str) -> Any:
     if key == "websites":
         return list(contact.websites or [])
     return getattr(contact, key)
+
+
+def field_values(contact: Contact, keys: Iterable[str]) -> dict[str, Any]:
+    """The contact's stored values of these fields: text or None, lists as lists."""
+    return {key: _stored(contact, key) for key in keys}
 
 
 def _store(session: Session, contact: Contact, key: str, value: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gateway.contacts.service import uncertain_fields
+from gateway.contacts.service import field_values, uncertain_fields
 from gateway.models import Contact
 
 # The form's fields, in its order; lists are typed comma-separated.
@@ -56,16 +56,7 @@ class ContactForm(BaseModel):
 
 def values(contact: Contact) -> dict[str, Any]:
     """The contact's editable fields: strings or None, lists of strings."""
-    return {
-        "name": contact.name,
-        "title": contact.title,
-        "company": contact.company,
-        "phones": [p.phone for p in contact.phones],
-        "emails": [e.email for e in contact.emails],
-        "websites": list(contact.websites or []),
-        "address": contact.address,
-        "note": contact.note,
-    }
+    return field_values(contact, FIELDS)
 
 
 def texts(contact: Contact) -> dict[str, str]:

@@ -29,6 +29,7 @@ from gateway.contacts.service import (
     confirm_contact,
     delete_contact,
     edit_contact,
+    field_values,
     search_contacts,
     uncertain_fields,
 )
@@ -50,18 +51,13 @@ Step = Callable[[Session, User], list[Reply]]
 # -- the card's reply ------------------------------------------------------------------
 
 
+# The fields a reply lists, in its order (replies.describe_fields).
+SHOWN = ("name", "title", "company", "phones", "fax", "emails", "websites", "address")
+
+
 def contact_fields(contact: Contact) -> dict[str, Any]:
     """The stored contact as the reply lists it."""
-    return {
-        "name": contact.name,
-        "title": contact.title,
-        "company": contact.company,
-        "phones": [p.phone for p in contact.phones],
-        "fax": contact.fax,
-        "emails": [e.email for e in contact.emails],
-        "websites": list(contact.websites or []),
-        "address": contact.address,
-    }
+    return field_values(contact, SHOWN)
 
 
 def card_reply(contact: Contact, card_message_id: str, lang: str, *, header: str) -> Reply:

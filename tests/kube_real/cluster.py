@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.kube_real import manifests
 from tests.kube_real.apiserver import ControlPlane, control_plane
 from tests.kube_real.binaries import ensure_binaries
@@ -132,3 +134,19 @@ def shared_cluster() -> Iterator[Cluster]:
         if _users == 0 and _stack is not None:
             _stack.close()
             _shared, _stack = None, None
+
+
+@contextlib.contextmanager
+def cluster_or_fail() -> Iterator[Cluster]:
+    """``shared_cluster`` for a fixture: a cluster that cannot start fails the test that
+    needs it with the reason (never a skip)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            cluster = stack.enter_context(shared_cluster())
+        except ClusterUnavailable as exc:
+            failure = str(exc)
+        else:
+            failure = ""
+        if failure:
+            pytest.fail(failure, pytrace=False)
+        yield cluster

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 
 import pytest
 
 from tests.kube_real.binaries import prebuild
-from tests.kube_real.cluster import Cluster, ClusterUnavailable, shared_cluster
+from tests.kube_real.cluster import Cluster, cluster_or_fail
 
 
 @pytest.hookimpl(trylast=True)  # after -k and -m have deselected
@@ -21,13 +20,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def real_cluster() -> Iterator[Cluster]:
-    with contextlib.ExitStack() as stack:
-        try:
-            cluster = stack.enter_context(shared_cluster())
-        except ClusterUnavailable as exc:
-            failure = str(exc)
-        else:
-            failure = ""
-        if failure:
-            pytest.fail(failure, pytrace=False)
+    with cluster_or_fail() as cluster:
         yield cluster

@@ -40,7 +40,7 @@ from ibbase_operator.main import run
 from ibbase_operator.settings import OperatorSettings
 from tests.harness import ServerThread, pipeline_settings, wait_for
 from tests.kube_real.binaries import prebuild
-from tests.kube_real.cluster import Cluster, ClusterUnavailable, shared_cluster
+from tests.kube_real.cluster import Cluster, cluster_or_fail
 from tests.kube_real.operator_world import BACKENDS, kube_api
 from tests.kubelet import SecretVolume
 from tests.operator.cluster import ClusterControllers
@@ -366,15 +366,7 @@ def kube_backend(request: pytest.FixtureRequest) -> Iterator[tuple[str, Cluster 
     if request.param == "emulator":
         yield "emulator", None
         return
-    with contextlib.ExitStack() as stack:
-        try:
-            cluster = stack.enter_context(shared_cluster())
-        except ClusterUnavailable as exc:
-            failure = str(exc)
-        else:
-            failure = ""
-        if failure:
-            pytest.fail(failure, pytrace=False)
+    with cluster_or_fail() as cluster:
         yield "apiserver", cluster
 
 
