@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -50,6 +52,8 @@ class User(Base):
     wa_id: Mapped[str | None] = mapped_column(String(32), index=True)
     profile_name: Mapped[str | None] = mapped_column(String(256))
     lang: Mapped[str | None] = mapped_column(String(8))
+    # Chosen with /lang: then the script a message is written in no longer changes it.
+    lang_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The conversation's one piece of state: after "✏️ Fix" the user's next text is a fix
     # of this contact (and of this field, once picked from the list).

@@ -75,7 +75,7 @@ def test_conversation_migration_goes_both_ways(database_url: str) -> None:
     added = {
         "contacts": {"note", "confirmed_at"},
         "outbound_messages": {"payload"},
-        "users": {"fixing_contact_id", "fixing_field"},
+        "users": {"fixing_contact_id", "fixing_field", "lang_chosen"},
     }
     try:
         command.downgrade(alembic_config(database_url), "0003")

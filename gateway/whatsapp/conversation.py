@@ -329,7 +329,7 @@ def command_lang(arg: str, lang: str) -> Step:
     def step(session: Session, user: User) -> list[Reply]:
         if arg not in replies.LANGS:
             return [Reply(replies.LANG_USAGE[lang])]
-        user.lang = arg
+        user.lang, user.lang_chosen = arg, True
         return [Reply(replies.LANG_SET[arg])]
 
     return step

@@ -221,7 +221,7 @@ async def plan_message(ctx: WorkerContext, message: Message, heartbeat: Heartbea
 
     policy = ctx.sender_policy(message.channel)
 
-    def look_up(session: Session) -> tuple[str | None, str | None, int, int]:
+    def look_up(session: Session) -> tuple[str | None, str | None, bool, int, int]:
         state = session.scalar(
             select(InboundMessage.state).where(InboundMessage.message_id == message.id)
         )
@@ -235,9 +235,11 @@ async def plan_message(ctx: WorkerContext, message: Message, heartbeat: Heartbea
                 contacts = count_contacts(session, message.channel, user.id)
         if user is not None and (message.is_card or message.type == "contacts"):
             added = _added_last_hour(session, user.id, message.channel)
-        return state, (user.lang if user else None), contacts, added
+        # A language chosen with /lang wins over the script of the message.
+        chosen = user is not None and user.lang_chosen
+        return state, (user.lang if user else None), chosen, contacts, added
 
-    state, known_lang, contacts, added = await ctx.transaction(look_up)
+    state, known_lang, chosen, contacts, added = await ctx.transaction(look_up)
     plan = Plan(state=state, policy=policy)
     if state == "done":
         log.info("message %s already handled; dropping the redelivery", message.id)
@@ -248,7 +250,8 @@ async def plan_message(ctx: WorkerContext, message: Message, heartbeat: Heartbea
         return plan  # its work is committed: only replies may be left to send
     if message.type == "text":
         plan.lang = replies.detect_lang(message.text)
-        lang = plan.reply_lang = plan.lang or known_lang or "ru"
+        written = None if chosen else plan.lang
+        lang = plan.reply_lang = written or known_lang or "ru"
         await _plan_text(ctx, graph, message, plan, lang, contacts)
         return plan
     lang = plan.reply_lang = known_lang or "ru"

@@ -76,7 +76,8 @@ def upsert_user(
     user.bsuid = sender.bsuid or user.bsuid
     user.wa_id = sender.wa_id or user.wa_id
     user.profile_name = sender.profile_name or user.profile_name
-    user.lang = lang or user.lang
+    if not user.lang_chosen:  # a language chosen with /lang stays
+        user.lang = lang or user.lang
     stamp = sent_at or datetime.now(UTC)
     last = user.last_inbound_at
     if last is not None and last.tzinfo is None:

@@ -1,5 +1,5 @@
 """the conversation after a card: the contact's note and confirmation, replies other than
-text, the user's pending fix
+text, the user's pending fix and chosen language
 
 Revision ID: 0004
 Revises: 0003
@@ -26,10 +26,14 @@ def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("fixing_contact_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("fixing_field", sa.String(length=32), nullable=True))
+        batch.add_column(
+            sa.Column("lang_chosen", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
+        batch.drop_column("lang_chosen")
         batch.drop_column("fixing_field")
         batch.drop_column("fixing_contact_id")
     with op.batch_alter_table("outbound_messages") as batch:

@@ -198,6 +198,9 @@ async def test_commands_last_find_undo_lang_export_and_forget(pipeline, worker, 
     english = await user.send_text("/lang en")
     (switched,) = await all_replies(user, english, 1)
     assert reply_text(switched) == replies.LANG_SET["en"]
+    russian = await user.send_text("привет")  # a chosen language stays, whatever the script
+    (hint,) = await all_replies(user, russian, 1)
+    assert reply_text(hint) == replies.TEXT_HINT["en"]
 
     export = await user.send_text("/export")
     (document,) = await all_replies(user, export, 1)
