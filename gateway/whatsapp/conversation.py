@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,6 +36,7 @@ from gateway.contacts.vcard import display_name, to_vcard
 from gateway.models import Contact, InboundMessage, User
 from gateway.privacy import forget_sender
 from gateway.whatsapp import replies
+from gateway.whatsapp.phone_regions import to_e164
 from gateway.whatsapp.replies import Reply
 from whatsapp_cloud import messages as wa
 
@@ -195,14 +195,8 @@ def fix_value(key: str, value: str, regions: Sequence[str]) -> Any:
 
 
 def _e164(text: str, regions: Sequence[str]) -> str:
-    for region in (*regions, None):
-        try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_possible_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return text  # edit_contact refuses it with its reason
+    # Unreadable: kept as typed, for edit_contact to refuse with its reason.
+    return to_e164(text, regions, strict=False) or text
 
 
 def on_text(text: str, lang: str, regions: Sequence[str], *, fallback: str) -> Step:

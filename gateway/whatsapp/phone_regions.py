@@ -8,6 +8,7 @@ number that received the photo). The reader uses these only as a last resort.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import phonenumbers
 
@@ -48,3 +49,24 @@ def fallback_regions(sender_wa_id: str | None, channel_number: str | None) -> tu
         if region is not None and region not in regions:
             regions.append(region)
     return tuple(regions)
+
+
+def to_e164(text: str, regions: Sequence[str], *, strict: bool) -> str | None:
+    """A number as a person or a phone book wrote it, in E.164, or None.
+
+    Read in each of ``regions`` in turn (a number written without its country code is
+    most likely from there), then as international digits ("+" optional). ``strict``:
+    libphonenumber must call the number valid; else a number of a possible length will do
+    (a person's fix is taken as they typed it)."""
+    written = text.strip()
+    tries: list[tuple[str, str | None]] = [(written, region) for region in regions]
+    tries.append((written if written.startswith("+") else "+" + written, None))
+    for candidate, region in tries:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        ok = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
+        if ok(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None

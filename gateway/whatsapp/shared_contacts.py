@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-import phonenumbers
-
 from gateway.contacts.schemas import ContactFields
+from gateway.whatsapp.phone_regions import to_e164
 
 
-def _e164(raw: str, wa_id: str | None) -> str | None:
-    for candidate, region in ((raw, None), (raw, "RU"), (raw, "US")):
-        text = candidate if candidate.strip().startswith("+") or region else "+" + candidate
-        try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if wa_id and wa_id.isdigit():
-        return "+" + wa_id
-    return None
+def _e164(raw: str, wa_id: str | None, regions: Sequence[str]) -> str | None:
+    number = to_e164(raw, regions, strict=True) if raw.strip() else None
+    if number is None and wa_id and wa_id.isdigit():
+        return "+" + wa_id  # WhatsApp's own id of the contact is their number
+    return number
 
 
-def fields_of_shared_contact(shared: dict[str, Any]) -> ContactFields:
+def fields_of_shared_contact(shared: dict[str, Any], regions: Sequence[str]) -> ContactFields:
+    """``regions``: where numbers written without a country code are from (the sender's
+    country, the channel's: ``phone_regions.fallback_regions``)."""
     raw_name, raw_org = shared.get("name"), shared.get("org")
     name: dict[str, Any] = raw_name if isinstance(raw_name, dict) else {}
     org: dict[str, Any] = raw_org if isinstance(raw_org, dict) else {}
@@ -31,7 +26,7 @@ def fields_of_shared_contact(shared: dict[str, Any]) -> ContactFields:
     for p in shared.get("phones") or []:
         if not isinstance(p, dict):
             continue
-        number = _e164(str(p.get("phone") or p.get("wa_id") or ""), p.get("wa_id"))
+        number = _e164(str(p.get("phone") or p.get("wa_id") or ""), p.get("wa_id"), regions)
         if number is None:
             continue
         if "FAX" in str(p.get("type", "")).upper():

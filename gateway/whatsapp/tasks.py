@@ -357,8 +357,10 @@ async def _reply_to_command(ctx: WorkerContext, message: Message, lang: str, con
 
 
 def _plan_shared_contacts(message: Message, plan: Plan, lang: str) -> None:
+    regions = fallback_regions(message.sender.wa_id, message.event.display_phone_number)
     for shared in message.shared_contacts:
-        plan.contacts.append((fields_of_shared_contact(shared), "shared_contact", {}, {}))
+        fields = fields_of_shared_contact(shared, regions)
+        plan.contacts.append((fields, "shared_contact", {}, {}))
     if plan.contacts:
         text = "\n\n".join(replies.describe_fields(c[0].model_dump()) for c in plan.contacts)
         plan.say(f"{replies.CONTACT_HEADER[lang]}\n{text}")

@@ -2,7 +2,8 @@
 
 import pytest
 
-from gateway.whatsapp.phone_regions import fallback_regions, region_of_number
+from gateway.whatsapp.phone_regions import fallback_regions, region_of_number, to_e164
+from gateway.whatsapp.shared_contacts import fields_of_shared_contact
 
 
 @pytest.mark.parametrize(
@@ -54,3 +55,31 @@ def test_a_region_comes_once_and_unknowns_are_dropped() -> None:
     assert fallback_regions(None, "15550000000") == ("US",)  # a username-only sender
     assert fallback_regions("123", "") == ()
     assert fallback_regions("80012345678", "819012345678") == ("JP",)
+
+
+@pytest.mark.parametrize(
+    ("written", "regions", "strict", "e164"),
+    [
+        ("8 495 123-45-67", ("RU",), True, "+74951234567"),  # a Russian phone book
+        ("(312) 555-0147", ("US", "RU"), False, "+13125550147"),
+        ("+44 113 496 0381", ("RU",), True, "+441134960381"),  # its own code wins
+        ("4915123456789", ("US",), True, "+4915123456789"),  # international digits, no "+"
+        ("12345", ("RU",), True, None),
+    ],
+)
+def test_numbers_as_written_become_e164(
+    written: str, regions: tuple[str, ...], strict: bool, e164: str | None
+) -> None:
+    assert to_e164(written, regions, strict=strict) == e164
+
+
+def test_a_shared_contact_is_read_in_the_senders_country() -> None:
+    shared = {
+        "name": {"formatted_name": "Ivan Petrov"},
+        "phones": [
+            {"phone": "8 (495) 123-45-67", "type": "WORK"},
+            {"phone": "", "wa_id": "79161234567"},
+        ],
+    }
+    fields = fields_of_shared_contact(shared, fallback_regions("79001234567", None))
+    assert fields.phones == ["+74951234567", "+79161234567"]
