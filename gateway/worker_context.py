@@ -51,6 +51,13 @@ class WorkerContext:
         s = self.settings
         return SenderPolicy.of(s.sender_policy, s.sender_allowlist, s.sender_cards_per_hour)
 
+    def contact_card(self, channel_id: str) -> str:
+        """When a card's contact goes back as a contact card: the channel's
+        ``spec.contactCard``, else the installation's (IBBASE_CONTACT_CARD)."""
+        entry = self.graphs.entry(channel_id)
+        chosen = entry.contact_card if entry is not None else None
+        return chosen or self.settings.contact_card
+
     def graph_for(self, phone_number_id: str, channel_id: str = "") -> GraphClient:
         """The Graph client of the channel that received an event (``UnknownChannel``)."""
         return self.graphs.for_phone(phone_number_id, channel_id)

@@ -45,6 +45,9 @@ def claim_rank(created: datetime | None, namespace: str, name: str) -> tuple[dat
     return (created or _UNKNOWN_CLAIM, namespace, name)
 
 
+ContactCardPolicy = Literal["on_confirm", "immediately", "never"]
+
+
 class SenderRules(BaseModel):
     """Who may add to a channel's CRM (spec.senders of its WhatsAppChannel): ``open`` (anyone;
     a sender's contacts are their own) or ``allowlist`` (only these wa_ids or phone numbers,
@@ -80,6 +83,9 @@ class ChannelEntry(BaseModel):
     created: AwareDatetime | None = None
     # None: the installation's sender policy (IBBASE_SENDER_* of the gateway and worker).
     senders: SenderRules | None = None
+    # When a card's contact goes back as a WhatsApp contact card (spec.contactCard):
+    # on_confirm, immediately or never; None: the installation's (IBBASE_CONTACT_CARD).
+    contact_card: ContactCardPolicy | None = None
 
     @field_serializer("verify_tokens", when_used="json")
     def _reveal_tokens(self, tokens: list[SecretStr]) -> list[str]:

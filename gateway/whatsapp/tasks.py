@@ -270,7 +270,7 @@ async def plan_message(ctx: WorkerContext, message: Message, heartbeat: Heartbea
     elif message.is_card:
         await _read_card(ctx, graph, message, plan, lang, heartbeat)
     elif message.type == "interactive" and message.choice:
-        send_card = ctx.settings.contact_card == "on_confirm"
+        send_card = ctx.contact_card(message.channel) == "on_confirm"
         plan.steps.append(conversation.on_button(message.choice, lang, send_card=send_card))
     elif message.type == "document":
         plan.fail(replies.NOT_AN_IMAGE[lang])
@@ -581,7 +581,7 @@ def _card_replies(
     header = replies.MERGED_HEADER[lang] if plan.merged else replies.CARD_HEADER[lang]
     CARDS.labels(outcome="merged" if plan.merged else "read").inc()
     out = [conversation.card_reply(contact, message.id, lang, header=header)]
-    if ctx.settings.contact_card == "immediately":
+    if ctx.contact_card(message.channel) == "immediately":
         out.append(conversation.contact_card(contact))
     return out
 

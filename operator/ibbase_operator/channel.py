@@ -78,6 +78,9 @@ class ChannelSpec(_Spec):
     gateway: GatewaySpec = Field(default_factory=GatewaySpec)
     token_rotation: TokenRotation = Field(default_factory=TokenRotation, alias="tokenRotation")
     senders: SendersSpec | None = None
+    contact_card: Literal["on_confirm", "immediately", "never"] | None = Field(
+        default=None, alias="contactCard"
+    )
 
 
 class RegistrationStatus(_Status):

@@ -106,6 +106,7 @@ def build_registry_entry(
             # The claim on the number: the gateway serves the older of two claims.
             "created": ch.created,
             "senders": ch.spec.senders.model_dump() if ch.spec.senders else None,
+            "contact_card": ch.spec.contact_card,
         }
     )
 

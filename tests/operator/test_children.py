@@ -185,3 +185,13 @@ def test_registry_entry_carries_the_channels_sender_rules() -> None:
     assert json.loads(entry.dump_json())["senders"]["cards_per_hour"] == 5
     plain = build_registry_entry(_channel(), creds, ["tok"], graph_url="https://g.example.test/")
     assert plain.senders is None and "senders" not in json.loads(plain.dump_json())
+
+
+def test_registry_entry_carries_the_channels_contact_card_choice() -> None:
+    creds = Credentials(access_token="EAAG-token", app_secret="app-secret")
+    url = "https://graph.example.test/"
+    entry = build_registry_entry(_channel(contactCard="immediately"), creds, ["t"], graph_url=url)
+    assert entry.contact_card == "immediately"
+    assert json.loads(entry.dump_json())["contact_card"] == "immediately"
+    plain = build_registry_entry(_channel(), creds, ["t"], graph_url=url)
+    assert plain.contact_card is None and "contact_card" not in json.loads(plain.dump_json())

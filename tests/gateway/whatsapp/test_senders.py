@@ -38,7 +38,10 @@ def test_open_and_allowlist_policies() -> None:
 async def test_a_channels_own_rules_win_over_the_installations(tmp_path: Path) -> None:
     own = make_channel("own", phone_number_id="111000000000001", business_account_id="2110")
     own = own.model_copy(
-        update={"senders": SenderRules(policy="allowlist", allowlist=["79000000001"])}
+        update={
+            "senders": SenderRules(policy="allowlist", allowlist=["79000000001"]),
+            "contact_card": "never",
+        }
     )
     plain = make_channel("plain", phone_number_id="111000000000002", business_account_id="2111")
     volume = SecretVolume(tmp_path / "registry")
@@ -58,5 +61,8 @@ async def test_a_channels_own_rules_win_over_the_installations(tmp_path: Path) -
         assert not ctx.sender_policy(own.id).may_add(sender("79000000002"))
         assert ctx.sender_policy(plain.id) == SenderPolicy.of("open", [], 7)
         assert ctx.sender_policy("default") == SenderPolicy.of("open", [], 7)
+        # The contact card's moment: the channel's own choice, else the installation's.
+        assert ctx.contact_card(own.id) == "never"
+        assert ctx.contact_card(plain.id) == ctx.contact_card("default") == "on_confirm"
     finally:
         await graphs.aclose()
