@@ -61,8 +61,7 @@ def signed_in(request: Request) -> Principal:
 Reader = Annotated[Principal, Depends(signed_in)]
 
 
-def csrf_token(request: Request) -> str:
-    """The token every form of this session carries."""
+def _signed(request: Request, value: str) -> str:
     settings: Settings = request.app.state.settings
     secret = settings.admin_token.get_secret_value()
     key = (
@@ -70,8 +69,39 @@ def csrf_token(request: Request) -> str:
         if secret
         else _PROCESS_KEY
     )
-    cookie = request.cookies.get(COOKIE, "")
-    return hmac.new(key, cookie.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The token every form of this session carries."""
+    return _signed(request, request.cookies.get(COOKIE, ""))
+
+
+# The login form has no session yet: its CSRF token signs a nonce in a cookie of its own,
+# so a form posted from another site (which carries no SameSite=Strict cookie) signs
+# nobody in, not even into the attacker's account.
+LOGIN_COOKIE = "ibbase_ui_login"
+
+
+def login_csrf(request: Request, response: Response) -> str:
+    """A fresh nonce for the login form (set on ``response``) and the token signing it."""
+    nonce = secrets.token_urlsafe(24)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return _signed(request, "login:" + nonce)
+
+
+def login_form_is_genuine(request: Request, csrf: str) -> bool:
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    return bool(nonce) and hmac.compare_digest(
+        csrf.encode(), _signed(request, "login:" + nonce).encode()
+    )
 
 
 def check_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:

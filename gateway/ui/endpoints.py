@@ -23,6 +23,8 @@ from gateway.ui.auth import (
     Writer,
     check_csrf,
     forget,
+    login_csrf,
+    login_form_is_genuine,
     principal_of,
     remember,
 )
@@ -34,17 +36,32 @@ PAGE_SIZE = 25
 
 @router.get("/login")
 def login_form(request: Request) -> Response:
-    return render(request, "login.html")
+    return _login_page(request, 200)
+
+
+def _login_page(request: Request, status_code: int, error: str | None = None) -> Response:
+    """The login form, with a fresh nonce cookie and the CSRF token that signs it."""
+    nonce_holder = Response()
+    csrf = login_csrf(request, nonce_holder)
+    response = render(request, "login.html", status_code, error=error, login_csrf=csrf)
+    response.headers.append("set-cookie", nonce_holder.headers["set-cookie"])
+    return response
 
 
 @router.post("/login")
-def login(request: Request, token: Annotated[str, Form()] = "") -> Response:
+def login(
+    request: Request,
+    token: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    if not login_form_is_genuine(request, csrf):
+        return _login_page(request, 403, "This form has expired: sign in again.")
     if not token.strip():
-        return render(request, "login.html", 401, error="Enter an API token.")
+        return _login_page(request, 401, "Enter an API token.")
     try:
         principal_of(request, token, Permission.READ_CONTACTS)
     except (Unauthorized, Forbidden, TooManyRequests) as exc:
-        response = render(request, "login.html", exc.status_code, error=exc.message)
+        response = _login_page(request, exc.status_code, exc.message)
         response.headers.update(exc.headers or {})
         return response
     response = redirect(PREFIX)

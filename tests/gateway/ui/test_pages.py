@@ -41,9 +41,15 @@ def client(sessions: sessionmaker[Session]) -> Client:
     return open_client
 
 
+async def post_login(http: httpx.AsyncClient, token: str) -> httpx.Response:
+    """Post the login form as the browser does: with the CSRF token of the form it got."""
+    form = await http.get("/ui/login")
+    return await http.post("/ui/login", data={"token": token, "csrf": csrf_of(form)})
+
+
 async def sign_in(http: httpx.AsyncClient, token: str) -> str:
     """Sign in; the CSRF token of the session's forms."""
-    response = await http.post("/ui/login", data={"token": token})
+    response = await post_login(http, token)
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/ui"
     return csrf_of(await http.get("/ui"))
@@ -83,10 +89,10 @@ async def test_every_page_redirects_to_login_without_a_valid_cookie(
 async def test_sign_in_sets_a_strict_http_only_cookie(client: Client, issue: Issue) -> None:
     token = issue(Scope.VIEWER)
     async with client() as http:
-        response = await http.post("/ui/login", data={"token": token})
+        response = await post_login(http, token)
         assert response.status_code == 303
         cookie = response.headers["set-cookie"]
-        assert cookie.startswith(f"ibbase_ui={token};")
+        assert f"ibbase_ui={token};" in cookie
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui" in cookie
         assert "Secure" not in cookie  # plain http: a Secure cookie would never come back
         page = await http.get("/ui")
@@ -94,7 +100,7 @@ async def test_sign_in_sets_a_strict_http_only_cookie(client: Client, issue: Iss
         assert page.headers["cache-control"] == "no-store"
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     async with client(base_url="https://gw.test") as http:
-        response = await http.post("/ui/login", data={"token": token})
+        response = await post_login(http, token)
         assert "Secure" in response.headers["set-cookie"]
 
 
@@ -103,15 +109,27 @@ async def test_a_wrong_token_stays_on_login_and_failures_are_rate_limited(
 ) -> None:
     async with client(api_failed_auth_per_s=0.001, api_failed_auth_burst=2) as http:
         for _ in range(2):
-            response = await http.post("/ui/login", data={"token": "ibb_nope"})
+            response = await post_login(http, "ibb_nope")
             assert response.status_code == 401
             assert "this API token is not valid" in response.text
-            assert "set-cookie" not in response.headers
+            assert "ibbase_ui=" not in response.headers.get("set-cookie", "")
         # The API's failed-authentication bucket for this client is empty now.
-        response = await http.post("/ui/login", data={"token": "ibb_nope"})
+        response = await post_login(http, "ibb_nope")
         assert response.status_code == 429
         assert "too many requests" in response.text
         assert int(response.headers["retry-after"]) >= 1
+
+
+async def test_the_login_form_refuses_a_post_from_elsewhere(client: Client, issue: Issue) -> None:
+    """A form posted by another site carries no nonce cookie (SameSite=Strict) and no
+    token of ours: nobody is signed in, not even into the attacker's own account."""
+    token = issue(Scope.VIEWER)
+    async with client() as http:
+        for data in ({"token": token}, {"token": token, "csrf": "0" * 64}):
+            response = await http.post("/ui/login", data=data)
+            assert response.status_code == 403 and "expired" in response.text
+            assert "ibbase_ui=" not in response.headers.get("set-cookie", "")
+        assert (await post_login(http, token)).status_code == 303
 
 
 async def test_a_token_sees_only_its_channels_contacts(
@@ -159,7 +177,7 @@ async def test_a_revoked_token_stops_at_once(
         assert response.status_code == 303
         assert response.headers["location"] == "/ui/login"
         # Signing in with it again says why.
-        response = await http.post("/ui/login", data={"token": token})
+        response = await post_login(http, token)
         assert response.status_code == 401 and "revoked" in response.text
 
 
