@@ -145,7 +145,7 @@ async def test_the_password_reaches_no_log_line_error_or_endpoint(
     # A refused connection: jetstream.connect retries forever, logging each refusal.
     wrong = auth_nats.url("x" + password[1:])
     try:
-        await asyncio.wait_for(jetstream.connect(wrong, name="test"), 2)
+        await asyncio.wait_for(jetstream.connect(wrong, name="test"), 5)
     except TimeoutError as exc:
         errors.append(repr(exc))
     # A good one, through a server restart (disconnected, reconnected), and a drain.
@@ -160,7 +160,10 @@ async def test_the_password_reaches_no_log_line_error_or_endpoint(
     await js.account_info()
     await jetstream.close(nc)
     logged = caplog.text
-    assert "Authorization Violation" in logged and "reconnected" in logged  # it saw them
+    # It saw them: the refusal (nats-py reports "Authorization Violation", or only the
+    # server closing on it, "unexpected EOF", when the -ERR line loses the race) and the
+    # restart.
+    assert "NATS error" in logged and "reconnected" in logged
     assert password not in logged and password[1:] not in logged
     assert not any(password[1:] in e for e in errors)
 
