@@ -185,7 +185,7 @@ async def test_unseen_users_are_open_by_default(graph: httpx.AsyncClient) -> Non
 
 
 def test_webhook_reply_builders() -> None:
-    tapped = wh.button_reply(
+    tapped = wh.interactive_reply(
         USER, "card:confirm:wamid.A", "✅ Верно", context_id="wamid.OUT", context_from="15550001111"
     )
     assert tapped["type"] == "interactive"
@@ -194,7 +194,14 @@ def test_webhook_reply_builders() -> None:
         "type": "button_reply",
         "button_reply": {"id": "card:confirm:wamid.A", "title": "✅ Верно"},
     }
-    picked = wh.list_reply(USER, "field:phones", "Телефон", "номера", context_id="wamid.OUT")
+    picked = wh.interactive_reply(
+        USER,
+        "field:phones",
+        "Телефон",
+        context_id="wamid.OUT",
+        list_reply=True,
+        description="номера",
+    )
     assert picked["interactive"] == {
         "type": "list_reply",
         "list_reply": {"id": "field:phones", "title": "Телефон", "description": "номера"},

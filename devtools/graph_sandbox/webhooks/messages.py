@@ -258,44 +258,6 @@ def interactive_reply(
     )  # fmt: skip
 
 
-def button_reply(
-    wa_id: str | None,
-    reply_id: str,
-    title: str,
-    *,
-    context_id: str,
-    context_from: str | None = None,
-    msg_id: str | None = None,
-    timestamp: str | int | None = None,
-    user_id: str | None = None,
-) -> dict[str, Any]:
-    """An ``interactive`` / ``button_reply`` message: the user tapped button ``reply_id``."""
-    return interactive_reply(
-        wa_id, reply_id, title, context_id=context_id, context_from=context_from,
-        msg_id=msg_id, timestamp=timestamp, user_id=user_id,
-    )  # fmt: skip
-
-
-def list_reply(
-    wa_id: str | None,
-    reply_id: str,
-    title: str,
-    description: str | None = None,
-    *,
-    context_id: str,
-    context_from: str | None = None,
-    msg_id: str | None = None,
-    timestamp: str | int | None = None,
-    user_id: str | None = None,
-) -> dict[str, Any]:
-    """An ``interactive`` / ``list_reply`` message: the user picked row ``reply_id``."""
-    return interactive_reply(
-        wa_id, reply_id, title, context_id=context_id, context_from=context_from,
-        list_reply=True, description=description,
-        msg_id=msg_id, timestamp=timestamp, user_id=user_id,
-    )  # fmt: skip
-
-
 def button_message(
     wa_id: str | None,
     payload: str,
