@@ -518,7 +518,10 @@ async def commit_message(ctx: WorkerContext, message: Message, plan: Plan) -> No
         )
 
     await ctx.transaction(store)
+    # Counted once committed: a transaction retried through a database outage runs again.
     record_message(message.type, ok=plan.ok)
+    if any(source == "card" for _, source, _, _ in plan.contacts):
+        CARDS.labels(outcome="merged" if plan.merged else "read").inc()
 
 
 def _store_card(
@@ -579,7 +582,6 @@ def _card_replies(
 ) -> list[Reply]:
     lang = plan.reply_lang
     header = replies.MERGED_HEADER[lang] if plan.merged else replies.CARD_HEADER[lang]
-    CARDS.labels(outcome="merged" if plan.merged else "read").inc()
     out = [conversation.card_reply(contact, message.id, lang, header=header)]
     if ctx.contact_card(message.channel) == "immediately":
         out.append(conversation.contact_card(contact))
