@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.contacts.export import to_vcards
 from gateway.contacts.service import (
     confirm_contact,
     delete_contact,
@@ -32,7 +33,7 @@ from gateway.contacts.service import (
     search_contacts,
     uncertain_fields,
 )
-from gateway.contacts.vcard import display_name, to_vcard
+from gateway.contacts.vcard import display_name
 from gateway.models import Contact, InboundMessage, User
 from gateway.privacy import forget_sender
 from gateway.whatsapp import replies
@@ -316,7 +317,7 @@ def export_vcards(session: Session, user: User) -> tuple[int, str]:
         .order_by(Contact.id)
         .limit(EXPORT_LIMIT)
     ).all()
-    return len(owned), "".join(to_vcard(contact) for contact in owned)
+    return len(owned), to_vcards(owned)
 
 
 def command_lang(arg: str, lang: str) -> Step:
