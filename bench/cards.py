@@ -1,22 +1,23 @@
 """Card reading: ocr_cluster's reader against a typical baseline, on three card sets, one run.
 
-    .venv/bin/python bench/cards.py [--sets devset,realdev,generated] [--cores one|all|both]
+    .venv/bin/python bench/cards.py [--set DIR]... [--no-generated] [--cores one|all|both]
                                     [--limit N] [--generated DIR] [--json FILE]
 
 What it measures, for each set side by side, baseline | reader:
-  - accuracy: the dev set's own score.py (mean of 8 fields, each field, cards fully correct);
+  - accuracy: bench/card_score.py (mean of 8 fields, each field, cards fully correct);
   - speed: seconds per card (median, p90), engine start-up not counted;
   - where the reader's time goes: its per-stage timings (median, p90, share of the total);
   - whether the reader's confidence means something: per field, how often a value reported
     at confidence >= 0.9, 0.6-0.9 and < 0.6 was right, and how often an empty field was.
 Then the issue's targets, each "met" or "NOT met".
 
-The sets: `devset` (../shared/devset, truth.jsonl), `realdev` (photos of real cards,
-../shared/realdev, labels.jsonl) and `generated` (made at the start of the run by
-`python -m tests.cardgen DIR --n 60 --seed 7`, or an existing DIR given by --generated).
-A set that cannot be found is reported as missing and the others still run; with no set
-at all, or no ../shared/devset/score.py, the run fails. --limit N reads the first N cards
-of each set (and generates only N), for quick looks while developing.
+The sets: `generated`, the repository's own, made at the start of the run by
+`python -m tests.cardgen DIR --n 60 --seed 7` (or an existing DIR given by --generated),
+and any labelled set given with --set DIR (photos beside a truth.jsonl or labels.jsonl;
+named after the folder), e.g. `--set ../shared/devset --set ../shared/realdev`. A set that
+cannot be found is reported as missing and the others still run; with no set at all the
+run fails. --limit N reads the first N cards of each set (and generates only N), for
+quick looks while developing.
 
 The baseline is what a team usually writes first: pytesseract (the `tesseract` binary,
 one process per photo) on the raw photo, no card outline, no deskew, no QR, and a handful
@@ -42,15 +43,15 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-SCORER = SHARED / "devset" / "score.py"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 ENGINES = ("baseline", "reader")
-SET_NAMES = ("devset", "realdev", "generated")
+TRUTH_FILES = ("truth.jsonl", "labels.jsonl")
 GENERATED_N, GENERATED_SEED = 60, 7
 ONE_CORE_ENV = {"OMP_NUM_THREADS": "1", "OMP_THREAD_LIMIT": "1"}
 
 sys.path.insert(0, str(ROOT))
+from bench import card_score  # noqa: E402
+from bench.card_score import card_key  # noqa: E402
 from bench.cards_report import report  # noqa: E402
 
 
@@ -163,37 +164,26 @@ def child_main(engine: str, listing: Path, out: Path) -> int:
 # ---------------------------------------------------------------- the sets
 
 
-def find_set(name: str, generated: Path | None, work: Path, limit: int | None) -> CardSet:
-    if name == "devset":
-        card_set = CardSet(name, SHARED / "devset", SHARED / "devset" / "truth.jsonl")
-    elif name == "realdev":
-        card_set = CardSet(name, SHARED / "realdev", SHARED / "realdev" / "labels.jsonl")
-    elif generated is not None:
-        card_set = CardSet(name, generated, generated / "truth.jsonl")
+def find_set(directory: Path, limit: int | None) -> CardSet:
+    """A labelled set in `directory`: its photos and truth.jsonl (or labels.jsonl)."""
+    truth = next(
+        (directory / n for n in TRUTH_FILES if (directory / n).is_file()), directory / "truth.jsonl"
+    )
+    card_set = CardSet(directory.name, directory, truth)
+    if not directory.is_dir():
+        card_set.missing = f"no directory {directory}"
+    elif not truth.is_file():
+        card_set.missing = f"neither {' nor '.join(TRUTH_FILES)} in {directory}"
     else:
-        card_set = generate_set(work / "generated", limit)
-    if card_set.missing:
-        return card_set
-    if not card_set.directory.is_dir():
-        card_set.missing = f"no directory {card_set.directory}"
-    elif not card_set.truth.is_file():
-        card_set.missing = f"no {card_set.truth.name} in {card_set.directory}"
-    else:
-        images = sorted(
-            p for p in card_set.directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
-        )
+        images = sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         card_set.images = images[:limit] if limit else images
         if not card_set.images:
-            card_set.missing = f"no card images in {card_set.directory}"
+            card_set.missing = f"no card images in {directory}"
     return card_set
 
 
 def generate_set(out: Path, limit: int | None) -> CardSet:
     """Our seeded set, made now by tests.cardgen (fewer cards when --limit asks for fewer)."""
-    card_set = CardSet("generated", out, out / "truth.jsonl")
-    if not (ROOT / "tests" / "cardgen").exists() and not (ROOT / "tests" / "cardgen.py").exists():
-        card_set.missing = f"no generator: {ROOT / 'tests' / 'cardgen'} does not exist"
-        return card_set
     n = min(limit, GENERATED_N) if limit else GENERATED_N
     cmd = [sys.executable, "-m", "tests.cardgen", str(out), "--n", str(n)]
     cmd += ["--seed", str(GENERATED_SEED)]
@@ -201,45 +191,25 @@ def generate_set(out: Path, limit: int | None) -> CardSet:
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-1:] or ["(no message)"]
+        card_set = CardSet("generated", out, out / "truth.jsonl")
         card_set.missing = f"tests.cardgen failed ({proc.returncode}): {tail[0]}"
+        return card_set
+    card_set = find_set(out, limit)
+    card_set.name = "generated"
     return card_set
 
 
 # ---------------------------------------------------------------- scoring
 
 
-def card_key(path: str) -> str:
-    """score.py's card id: the file name without its image suffix."""
-    name = Path(path).name
-    return re.sub(r"\.(jpe?g|png|webp)$", "", name, flags=re.I)
-
-
-def score(card_set: CardSet, records: list[dict], work: Path) -> tuple[dict, dict[str, dict]]:
-    """score.py's summary, and its per-card field scores by card id, for the cards read.
-
-    The truth is cut to the cards read, so a --limit run is not scored as empty cards."""
+def score(card_set: CardSet, records: list[dict]) -> tuple[dict, dict[str, dict]]:
+    """The set's summary and each card's field scores (bench/card_score.py), for the cards
+    read: the truth is cut to them, so a --limit run is not scored as empty cards."""
     keys = {card_key(str(p)) for p in card_set.images}
-    truth, pred = work / f"{card_set.name}-truth.jsonl", work / "pred.jsonl"
-    per_card = work / "per-card.jsonl"
-    lines = card_set.truth.read_text(encoding="utf-8").splitlines()
-    kept = [ln for ln in lines if ln.strip() and _truth_key(ln) in keys]
-    truth.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    with pred.open("w", encoding="utf-8") as f:
-        for r in records:
-            if r["contact"] is not None:
-                row = {"file": Path(r["path"]).name, "contact": r["contact"]}
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    cmd = [sys.executable, str(SCORER), "--truth", str(truth), "--pred", str(pred)]
-    out = subprocess.run(
-        [*cmd, "--json", "--per-card", str(per_card)], check=True, capture_output=True, text=True
-    )
-    rows = [json.loads(ln) for ln in per_card.read_text(encoding="utf-8").splitlines() if ln]
-    return json.loads(out.stdout), {row["id"]: row for row in rows}
-
-
-def _truth_key(line: str) -> str:
-    t = json.loads(line)
-    return card_key(t.get("file") or t["id"])
+    rows = [json.loads(ln) for ln in card_set.truth.read_text(encoding="utf-8").splitlines()]
+    truth = [t for t in rows if card_key(t.get("file") or t["id"]) in keys]
+    predicted = {card_key(r["path"]): r["contact"] for r in records if r["contact"] is not None}
+    return card_score.score(truth, predicted)
 
 
 # ---------------------------------------------------------------- the run
@@ -261,7 +231,7 @@ def run_engines(sets: list[CardSet], passes: list[tuple[str, int | None]], work:
     return runs
 
 
-def collect(sets: list[CardSet], runs: dict, passes: list[str], work: Path) -> dict:
+def collect(sets: list[CardSet], runs: dict, passes: list[str]) -> dict:
     """Everything the report needs, per set and engine: cards with their scores and times."""
     scored_pass = "1 core" if "1 core" in passes else passes[0]
     results: dict[str, dict] = {}
@@ -272,7 +242,7 @@ def collect(sets: list[CardSet], runs: dict, passes: list[str], work: Path) -> d
         engines = {}
         for engine in ENGINES:
             records = [runs[scored_pass][engine][str(p)] for p in s.images]
-            summary, per_card = score(s, records, work)
+            summary, per_card = score(s, records)
             for r in records:
                 r["scores"] = per_card.get(card_key(r["path"]))
                 r["file"] = Path(r["path"]).name
@@ -287,9 +257,16 @@ def collect(sets: list[CardSet], runs: dict, passes: list[str], work: Path) -> d
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
-        "--sets",
-        default=",".join(SET_NAMES),
-        help=f"comma-separated, from {', '.join(SET_NAMES)} (default: all)",
+        "--set",
+        dest="sets",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a labelled set to read besides the generated one (repeatable)",
+    )
+    parser.add_argument(
+        "--no-generated", action="store_true", help="only the sets given with --set"
     )
     parser.add_argument(
         "--cores",
@@ -302,10 +279,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write everything to this JSON file")
     parser.add_argument("--child", nargs=3, metavar=("ENGINE", "IN", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
-    unknown = sorted(set(args.sets) - set(SET_NAMES))
-    if unknown:
-        parser.error(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(SET_NAMES)}")
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
     return args
@@ -325,13 +298,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         engine, listing, out = args.child
         return child_main(engine, Path(listing), Path(out))
-    if not SCORER.is_file():
-        print(f"scorer missing: {SCORER} does not exist", file=sys.stderr)
-        return 2
     work = Path(tempfile.mkdtemp(prefix="ibbase-cards-"))
     try:
-        generated = args.generated.resolve() if args.generated else None
-        sets = [find_set(name, generated, work, args.limit) for name in args.sets]
+        sets = [find_set(d.resolve(), args.limit) for d in args.sets]
+        if args.generated:
+            sets.insert(0, find_set(args.generated.resolve(), args.limit))
+        elif not args.no_generated:
+            sets.insert(0, generate_set(work / "generated", args.limit))
         for s in sets:
             if s.missing:
                 print(f"  {s.name}: missing ({s.missing})", file=sys.stderr)
@@ -345,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         except RuntimeError as exc:  # an engine crashed: its stderr says why
             print(exc, file=sys.stderr)
             return 1
-        results = collect(sets, runs, [label for label, _ in passes], work)
+        results = collect(sets, runs, [label for label, _ in passes])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     document = report(results, [label for label, _ in passes], limit=args.limit)

@@ -1,7 +1,7 @@
 """The OCR cluster (Ray Serve over HTTP) with 1 and 2 OCR replicas vs the in-process reader.
 
     .venv/bin/python bench/ocr_cluster.py [--cards N] [--levels 1,2,4,8]
-        [--device cpu|gpu|fake-gpu] [--replicas 1,2] [DEVSET]
+        [--device cpu|gpu|fake-gpu] [--replicas 1,2] [--set DIR]
 
 Same cards, same run: cards per second and p50/p99 latency at rising concurrency.
 The in-process baseline is what the worker does by default: `CardReader.read` in a thread
@@ -33,6 +33,7 @@ os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
 
 import httpx  # noqa: E402
 
+from bench._cards import card_photos  # noqa: E402
 from ibbase_dev.nats_server import free_port  # noqa: E402
 from ocr_cluster.reader import CardReader  # noqa: E402
 
@@ -81,15 +82,16 @@ def http_reader(url: str, headers: dict[str, str]) -> Callable[[bytes], object]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("devset", nargs="?", default=str(ROOT.parent / "shared" / "devset"))
+    ap.add_argument("--set", type=Path, help="read these photos instead of generated cards")
     ap.add_argument("--cards", type=int, default=12)
     ap.add_argument("--levels", default="1,2,4,8")
     ap.add_argument("--device", choices=("cpu", "gpu", "fake-gpu"), default="cpu")
     ap.add_argument("--replicas", default="1,2")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
-    cards = [p.read_bytes() for p in sorted(Path(args.devset).glob("dev_*.jpg"))[: args.cards]]
-    print(f"{len(cards)} devset cards, {os.cpu_count()} CPUs, levels {levels}", flush=True)
+    cards = card_photos(args.set, args.cards)
+    where = args.set or "generated"
+    print(f"{len(cards)} cards ({where}), {os.cpu_count()} CPUs, levels {levels}", flush=True)
 
     rows: list[Row] = []
     reader = CardReader(pool_size=max(levels))

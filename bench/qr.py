@@ -1,6 +1,6 @@
 """QR decoding: zxing-cpp (what ocr_cluster/qr.py uses) against pyzbar, same images, one run.
 
-    .venv/bin/python bench/qr.py [--n 60] [--seed 7]
+    .venv/bin/python bench/qr.py [--n 60] [--seed 7] [--set DIR]...
 
 What it measures, per image set and decoder, pinned to one CPU core:
   - decoded: images where the decoder returned any QR text; exact: where that text is the
@@ -14,8 +14,9 @@ contact becomes a vCard 3.0 encoded by OpenCV's QR encoder (a third implementati
 neither decoder reads its own writer's output), drawn on a plain card at 6 px per module.
 Degraded copies follow a phone photo: every set but "clean" is scaled down to 2-3 px per
 module first, then rotated 10-30 degrees, perspective-warped, blurred, saved as JPEG
-quality 40, or given low contrast; "phone" does all of these at once. The QR cards of
-../shared/devset (labels: truth.jsonl, `qr`) are read too when that folder exists.
+quality 40, or given low contrast; "phone" does all of these at once. The QR cards of a
+labelled set given with --set DIR (photos beside truth.jsonl or labels.jsonl, the payload
+in `qr`) are read too, e.g. `--set ../shared/devset`.
 
 zxing-cpp is called as ocr_cluster/qr.py calls it, but directly on the image, so this
 compares decoders, not the reader's pipeline. pyzbar's text is `data.decode("utf-8")`, as
@@ -43,7 +44,7 @@ import numpy as np
 import zxingcpp
 
 ROOT = Path(__file__).resolve().parents[1]
-DEVSET = ROOT.parent / "shared" / "devset"
+TRUTH_FILES = ("truth.jsonl", "labels.jsonl")
 MODULE_PX = 6
 Decoder = Callable[[np.ndarray], list[str]]
 
@@ -154,12 +155,14 @@ def generated_sets(n: int, seed: int, tmp: Path) -> dict[str, list[tuple[np.ndar
     return sets
 
 
-def devset() -> list[tuple[np.ndarray, str]] | None:
-    if not (DEVSET / "truth.jsonl").exists():
-        return None
-    rows = [json.loads(s) for s in (DEVSET / "truth.jsonl").read_text("utf-8").splitlines() if s]
-    read = lambda t: cv2.imread(str(DEVSET / t["file"]), cv2.IMREAD_GRAYSCALE)  # noqa: E731
-    return [(read(t), t["qr"]) for t in rows if t["qr"]]
+def labelled_set(directory: Path) -> list[tuple[np.ndarray, str]]:
+    """The photos of a labelled set whose label has a QR payload."""
+    truth = next((directory / n for n in TRUTH_FILES if (directory / n).is_file()), None)
+    if truth is None:
+        raise SystemExit(f"--set {directory}: neither {' nor '.join(TRUTH_FILES)} there")
+    rows = [json.loads(s) for s in truth.read_text("utf-8").splitlines() if s.strip()]
+    read = lambda t: cv2.imread(str(directory / t["file"]), cv2.IMREAD_GRAYSCALE)  # noqa: E731
+    return [(read(t), t["qr"]) for t in rows if t.get("qr")]
 
 
 def measure(decode: Decoder, items: list[tuple[np.ndarray, str]]) -> dict[str, float]:
@@ -184,6 +187,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=60, help="generated cards (default 60)")
     parser.add_argument("--seed", type=int, default=7, help="cardgen seed (default 7)")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a labelled set of photos to read too (repeatable)",
+    )
     args = parser.parse_args()
     try:
         pyzbar = pyzbar_decoder()
@@ -195,11 +207,8 @@ def main() -> int:
     decoders = {"zxing": zxing_decode, "pyzbar": pyzbar}
     with tempfile.TemporaryDirectory() as tmp:
         sets = generated_sets(args.n, args.seed, Path(tmp))
-    dev = devset()
-    if dev is None:
-        print(f"note: {DEVSET} not found, devset skipped")
-    else:
-        sets["devset"] = dev
+    for directory in args.sets:
+        sets[directory.name] = labelled_set(directory)
     print(
         f"{'set':<12}{'n':>4}  {'decoder':<7}{'decoded':>8}{'exact':>6}{'ms med':>8}"
         f"{'ms p90':>8}   zxing/pyzbar: exact  ms med  ms p90"

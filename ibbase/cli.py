@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
     _add_admin_parser(sub)
     p = sub.add_parser("demo", help="send /start and a card photo to a running `ibbase up`")
-    p.add_argument("--card", default=None, help="card image (default: one from ../shared/devset)")
+    p.add_argument("--card", default=None, help="card image (default: the bundled sample card)")
     p.add_argument("--timeout", type=float, default=90)
     p.set_defaults(func=_demo)
     return parser
