@@ -32,9 +32,14 @@ class BenchStack:
 
 
 @contextlib.contextmanager
-def bench_stack(*, worker: bool, env: dict[str, str] | None = None) -> Iterator[BenchStack]:
-    """`env`: extra environment for every process (OCR_URL, IBBASE_WORKER_CONCURRENCY…)."""
+def bench_stack(
+    *, worker: bool, env: dict[str, str] | None = None, wait_worker: bool = True
+) -> Iterator[BenchStack]:
+    """`env`: extra environment for every process (OCR_URL, IBBASE_WORKER_CONCURRENCY…).
+    With a worker, ready once the worker's metrics say its reader is warm (as `ibbase up`
+    waits), unless `wait_worker` is false: then as soon as the gateway is."""
     extra = env or {}
+    metrics_port = free_port()
     tmp = Path(tempfile.mkdtemp(prefix="ibbase-bench-"))
     nats = NatsServer(tmp / "nats")
     nats.start()
@@ -50,6 +55,7 @@ def bench_stack(*, worker: bool, env: dict[str, str] | None = None) -> Iterator[
         WHATSAPP_APP_SECRET=secrets.token_hex(16),
         IBBASE_ADMIN_TOKEN=secrets.token_hex(16),
         IBBASE_PORT=str(gw_port),
+        IBBASE_WORKER_METRICS_PORT=str(metrics_port),
     )
     env.update(extra)
     procs = []
@@ -67,6 +73,9 @@ def bench_stack(*, worker: bool, env: dict[str, str] | None = None) -> Iterator[
             )
         wait_http(f"http://127.0.0.1:{sb_port}/sandbox/healthz")
         wait_http(f"http://127.0.0.1:{gw_port}/readyz")
+        if worker and wait_worker:
+            metrics = f"http://127.0.0.1:{metrics_port}/metrics"
+            wait_http(metrics, procs[-1], timeout=300, expect="ibbase_worker_ready 1.0")
         yield BenchStack(
             gateway_url=f"http://127.0.0.1:{gw_port}",
             sandbox_url=f"http://127.0.0.1:{sb_port}",

@@ -14,7 +14,15 @@ the ratio shows what the pipeline adds on top of reading the card.
 
     .venv/bin/python bench/pipeline.py [--rates 30,120,240,480,960] [--cards 20]
                                        [--no-cluster] [--replicas 1,2] [--concurrency N]
-                                       [DEVSET]
+                                       [--set DIR]
+
+The cards: the repository's own (tests.cardgen, seed 7), or the photos in --set DIR.
+
+First card: each setup's stack is started, `ibbase up`-style, and one card is sent as soon
+as the worker says its reader is ready (the worker's `ibbase_worker_ready`); its reply time
+is compared with the steady state (the median at the lightest rate, after the warm-up).
+The baseline, same run: a stack whose first card is sent as soon as the gateway answers,
+without waiting for the worker, as `ibbase up` did before it waited.
 
 About 5-6 minutes on 2 cores with the defaults (3 stacks, Ray started once).
 """
@@ -42,12 +50,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
 
+from bench._cards import card_photos  # noqa: E402
 from bench._stack import PHONE_ID, BenchStack, bench_stack, percentile  # noqa: E402
 from graph_sandbox import webhooks as wh  # noqa: E402
 from ibbase_dev.nats_server import free_port  # noqa: E402
 from ibbase_dev.simulate import SimulatedUser, reply_text  # noqa: E402
 
-DEVSET = ROOT.parent / "shared" / "devset"
 CARD_REPLY = "✅"  # replies.CARD_HEADER: anything else is a polite failure
 POLL_S = 0.05
 # Light load, then doubling up to past what 2 cores can read (about 500 cards/min there).
@@ -153,6 +161,17 @@ class Load:
             )
         return out
 
+    async def first_card(self, timeout: float) -> float:
+        """Seconds from sending one card to its reply (media uploaded beforehand)."""
+        [(user, msg)] = await self.prepare(1)
+        future = self.replies.expect(msg["id"])
+        sent = time.perf_counter()
+        await user.send(msg)
+        seen, text = await asyncio.wait_for(future, timeout)
+        if not text.startswith(CARD_REPLY):
+            raise RuntimeError(f"the first card was not read: {text[:200]!r}")
+        return seen - sent
+
     async def warm_up(self, n: int, timeout: float) -> None:
         """`n` cards at once, so that each reader lane (or replica) has read one."""
         sends = await self.prepare(n)
@@ -196,12 +215,18 @@ class Load:
 
 
 async def measure_setup(
-    setup: str, stack: BenchStack, cards: list[bytes], args: argparse.Namespace
-) -> list[Step]:
+    setup: str, stack: BenchStack, cards: list[bytes], args: argparse.Namespace, steady: bool
+) -> tuple[float, list[Step]]:
+    """The first card's reply time on the fresh stack, then (when `steady`) the warm-up
+    and each rate step."""
     async with httpx.AsyncClient(timeout=60) as http:
         load = Load(stack, http, cards)
         poller = asyncio.create_task(load.replies.run())
         try:
+            first = await load.first_card(timeout=300)
+            print(f"  {setup}: first card answered in {first:.2f} s", flush=True)
+            if not steady:
+                return first, []
             t = time.perf_counter()
             await load.warm_up(args.warmup, timeout=180)
             print(f"  {setup}: warm-up {time.perf_counter() - t:.1f} s", flush=True)
@@ -209,7 +234,7 @@ async def measure_setup(
             for rate in args.rates:
                 steps.append(await load.step(setup, rate, args.cards, args.timeout))
                 print("  " + steps[-1].row(), flush=True)
-            return steps
+            return first, steps
         finally:
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -217,18 +242,25 @@ async def measure_setup(
 
 
 def run_setup(
-    setup: str, cards: list[bytes], args: argparse.Namespace, env: dict[str, str]
-) -> list[Step]:
+    setup: str,
+    cards: list[bytes],
+    args: argparse.Namespace,
+    env: dict[str, str],
+    *,
+    wait_worker: bool = True,
+    steady: bool = True,
+) -> tuple[float, list[Step]]:
+    """A fresh stack (the first card sent once the worker is ready, or, without
+    `wait_worker`, as soon as the gateway answers): the first card's seconds and the steps."""
     t = time.perf_counter()
-    # Metrics port off: another bench on the machine may hold the worker's default port.
-    env = {"IBBASE_WORKER_METRICS_PORT": "0", **env}
+    env = dict(env)
     if args.concurrency:
         env["IBBASE_WORKER_CONCURRENCY"] = str(args.concurrency)
-    with bench_stack(worker=True, env=env) as stack:
+    with bench_stack(worker=True, env=env, wait_worker=wait_worker) as stack:
         print(f"{setup}: stack up in {time.perf_counter() - t:.1f} s", flush=True)
-        steps = asyncio.run(measure_setup(setup, stack, cards, args))
+        result = asyncio.run(measure_setup(setup, stack, cards, args, steady))
     print(f"{setup}: {time.perf_counter() - t:.0f} s in all", flush=True)
-    return steps
+    return result
 
 
 @contextlib.contextmanager
@@ -296,22 +328,22 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=0, help="IBBASE_WORKER_CONCURRENCY")
     ap.add_argument("--no-cluster", action="store_true", help="in-process reader only")
     ap.add_argument("--replicas", default="1,2", help="OCR replica counts to measure")
-    ap.add_argument("devset", nargs="?", type=Path, default=DEVSET)
+    ap.add_argument("--set", type=Path, help="read these photos instead of generated cards")
     args = ap.parse_args()
     args.rates = sorted(float(r) for r in args.rates.split(","))
-    paths = sorted(args.devset.glob("dev_*.jpg"))
-    if not paths:
-        sys.exit(f"no dev_*.jpg cards in {args.devset}")
-    cards = [p.read_bytes() for p in paths[: args.cards]]
+    cards = card_photos(args.set, args.cards)
     started = time.perf_counter()
     print(
-        f"{os.cpu_count()} CPUs; {len(cards)} distinct devset cards, {args.cards} per step, "
-        f"rates {', '.join(f'{r:g}' for r in args.rates)} cards/min",
+        f"{os.cpu_count()} CPUs; {len(cards)} distinct cards ({args.set or 'generated'}), "
+        f"{args.cards} per step, rates {', '.join(f'{r:g}' for r in args.rates)} cards/min",
         flush=True,
     )
 
     alone = reader_alone(cards)
-    steps = run_setup("in-process reader", cards, args, {})
+    cold = "in-process, not waiting for the worker"
+    firsts: dict[str, float] = {}
+    firsts[cold], _ = run_setup(cold, cards, args, {}, wait_worker=False, steady=False)
+    firsts["in-process reader"], steps = run_setup("in-process reader", cards, args, {})
     if not args.no_cluster:
         counts = [int(n) for n in args.replicas.split(",")]
         # One logical CPU per OCR replica, a little for the ingress and QR replicas.
@@ -319,7 +351,8 @@ def main() -> None:
             for replicas in counts:
                 deploy_replicas(cluster, url, replicas)
                 setup = f"Serve, {replicas} OCR replica{'s' if replicas > 1 else ''}"
-                steps += run_setup(setup, cards, args, {"OCR_URL": url})
+                firsts[setup], more = run_setup(setup, cards, args, {"OCR_URL": url})
+                steps += more
 
     print(f"\nwebhook → reply, {os.cpu_count()} CPUs, open loop, {args.cards} cards per step\n")
     print(f"| {'setup':<22} | offered | achieved | p50 s | p95 s | failed |")
@@ -340,6 +373,14 @@ def main() -> None:
                 f"{p50 / p50_alone:.1f}x ({p50:.2f} s vs {p50_alone:.2f} s, "
                 f"pipeline adds {p50 - p50_alone:+.2f} s)"
             )
+    print("\nfirst card on a fresh stack vs steady state (p50 at the lightest rate):")
+    for setup, seconds in firsts.items():
+        light = next((s for s in steps if s.setup == setup and s.latencies), None)
+        if light is None:  # the baseline stack: compared with the in-process steady state
+            light = next(s for s in steps if s.setup == "in-process reader")
+        p50 = statistics.median(light.latencies) if light.latencies else float("nan")
+        ratio = seconds / p50
+        print(f"  {setup}: first {seconds:.2f} s, steady {p50:.2f} s, first/steady {ratio:.1f}x")
     top = max(args.rates)
     at_top = [s for s in steps if s.offered == top]
     print(

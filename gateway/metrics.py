@@ -40,6 +40,9 @@ GRAPH_CALLS = Counter(
     "Graph API calls by endpoint and outcome",
     ["endpoint", "outcome"],
 )
+WORKER_READY = Gauge(
+    "ibbase_worker_ready", "1 while the worker consumes, its card reader loaded and warm"
+)
 CONSUMER_PENDING = Gauge(
     "whatsapp_consumer_pending", "Events waiting for the worker (JetStream consumer lag)"
 )

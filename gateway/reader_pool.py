@@ -60,10 +60,15 @@ def _exit_with_parent() -> None:
 
 
 def _serve(conn: Connection, factory: str, kwargs: dict[str, Any]) -> None:
-    """The child's loop: build the reader, then answer one read per request."""
+    """The child's loop: build the reader (and warm it up, when it can), then answer one
+    read per request."""
     _exit_with_parent()
     try:
         reader = _build(factory, kwargs)
+        # Set up what the first read would (see ocr_cluster/warmup.py) before saying ready.
+        warm_up = getattr(reader, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
     except Exception as exc:
         conn.send((False, _portable(exc)))
         return

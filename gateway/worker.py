@@ -26,6 +26,7 @@ from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -37,6 +38,7 @@ from gateway.metrics import (
     CONSUMER_PENDING,
     DEAD_LETTERS,
     REDELIVERIES,
+    WORKER_READY,
     channel_registry_loaded,
     graph_call,
     record_message,
@@ -84,6 +86,18 @@ class Worker:
         log.info(
             "worker consuming %s as %s (concurrency %d)", s.stream, s.consumer, s.worker_concurrency
         )
+        # The reader was built and warmed before this (open_reader): the first card is
+        # read as fast as any other. `ibbase up` waits for this before it says "running".
+        WORKER_READY.set(1)
+        try:
+            await self._pull(sub, stop)
+        finally:
+            WORKER_READY.set(0)
+
+    async def _pull(self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
+        """Fetch events while slots are free, each handled in a task of its own, until
+        ``stop``; then let the ones in hand finish."""
+        s = self.settings
         pause = 0.5
         while not stop.is_set():
             # Slots left, and room for events waiting for their channel (bounded: they are

@@ -20,18 +20,27 @@ from ibbase_dev.stack import RUN_DIR, SECRET_VARS, Stack, dev_secrets
 DEFAULT_PHONE_ID = "100000000000001"
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60) -> None:
-    """Until ``url`` answers 2xx; fail early if ``proc`` (the server) has exited."""
+def wait_http(
+    url: str,
+    proc: subprocess.Popen[bytes] | None = None,
+    timeout: float = 60,
+    expect: str | None = None,
+) -> None:
+    """Until ``url`` answers 2xx (with a body holding ``expect``, when given); fail early
+    if ``proc`` (the server) has exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"{url} : the process exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                if expect is None or expect in answer.read().decode():
+                    return
         except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout}s")
+            pass
+        time.sleep(0.2)
+    wanted = f" with {expect!r}" if expect else ""
+    raise RuntimeError(f"{url} did not answer{wanted} within {timeout}s")
 
 
 def run_stack(sandbox_port: int = 8081, ray: bool = False) -> int:
@@ -73,10 +82,16 @@ def run_stack(sandbox_port: int = 8081, ray: bool = False) -> int:
             procs.append(("ocr-cluster", proc))
             wait_http(f"http://127.0.0.1:{ocr_port}/healthz", proc, timeout=180)
             env["OCR_URL"] = f"http://127.0.0.1:{ocr_port}"
+        # The worker's metrics say when its card reader is loaded and warm: "running" is
+        # printed only then, so the first card is answered as fast as any other.
+        env.setdefault("IBBASE_WORKER_METRICS_PORT", str(free_port()))
         gateway = _spawn(procs, "gateway", ["gateway"], env)
-        _spawn(procs, "worker", ["worker"], env)
+        worker = _spawn(procs, "worker", ["worker"], env)
         gateway_url = f"http://127.0.0.1:{port}"
         wait_http(f"{gateway_url}/healthz", gateway)
+        metrics = f"http://127.0.0.1:{env['IBBASE_WORKER_METRICS_PORT']}/metrics"
+        print("ibbase up: waiting for the worker's card reader to load", file=sys.stderr)
+        wait_http(metrics, worker, timeout=300, expect="ibbase_worker_ready 1.0")
         stack = Stack(
             gateway_url=gateway_url,
             sandbox_url=sandbox_url,
