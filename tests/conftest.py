@@ -158,3 +158,16 @@ async def worker(pipeline: Pipeline, card_reader: Any) -> AsyncIterator[WorkerTa
     task = WorkerTask(pipeline.settings, card_reader)
     yield task
     await task.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under IBBASE_NO_SKIPS=1 (`.ci/run` sets it) a skipped test fails, with its reason: a
+    CI run that lacks something a test needs says so instead of passing without it."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    strict = os.environ.get("IBBASE_NO_SKIPS") == "1"
+    if strict and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where nothing may be: {reason}"
