@@ -256,7 +256,7 @@ def run_setup(
     env = dict(env)
     if args.concurrency:
         env["IBBASE_WORKER_CONCURRENCY"] = str(args.concurrency)
-    with bench_stack(worker=True, env=env, wait_worker=wait_worker) as stack:
+    with bench_stack(workers=1, env=env, wait_worker=wait_worker) as stack:
         print(f"{setup}: stack up in {time.perf_counter() - t:.1f} s", flush=True)
         result = asyncio.run(measure_setup(setup, stack, cards, args, steady))
     print(f"{setup}: {time.perf_counter() - t:.0f} s in all", flush=True)

@@ -98,7 +98,7 @@ def main() -> None:
 
     database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='ibbase-bench-ui-')) / 'ui.db'}"
     env = {"DATABASE_URL": database_url, "IBBASE_API_RATE_PER_S": "0"}
-    with bench_stack(worker=False, env=env) as stack:
+    with bench_stack(env=env) as stack:
         newest = fill(database_url, args.contacts)
         token = stack.admin_token
         api = {"Authorization": f"Bearer {token}"}

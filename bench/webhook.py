@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,13 +180,15 @@ async def _send(conn: Connection, item: tuple[bytes, dict[str, str]], result: Re
         conn.close()
 
 
-async def open_loop(port: int, reqs: list[tuple[bytes, dict[str, str]]], rate: float) -> Result:
+async def open_loop(
+    ports: Sequence[int], reqs: list[tuple[bytes, dict[str, str]]], rate: float
+) -> Result:
     """Request i goes out at t0 + i/rate on the first free connection; its latency runs from
-    that scheduled time."""
+    that scheduled time. Connections are spread over `ports` (servers behind one Service)."""
     result = Result(sent=len(reqs))
     idle: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(CONNECTIONS):
-        idle.put_nowait(Connection("127.0.0.1", port))
+    for i in range(CONNECTIONS):
+        idle.put_nowait(Connection("127.0.0.1", ports[i % len(ports)]))
     pending: set[asyncio.Task[None]] = set()
 
     async def one(item: tuple[bytes, dict[str, str]], due: float) -> None:
@@ -213,12 +215,13 @@ async def open_loop(port: int, reqs: list[tuple[bytes, dict[str, str]]], rate: f
     return result
 
 
-async def closed_loop(port: int, reqs: list[tuple[bytes, dict[str, str]]]) -> Result:
-    """CONNECTIONS connections, each sending its next request as soon as it has an answer."""
+async def closed_loop(ports: Sequence[int], reqs: list[tuple[bytes, dict[str, str]]]) -> Result:
+    """CONNECTIONS connections spread over `ports`, each sending its next request as soon as
+    it has an answer."""
     result = Result(sent=len(reqs))
     queue = iter(reqs)
 
-    async def run() -> None:
+    async def run(port: int) -> None:
         conn = Connection("127.0.0.1", port)
         for item in queue:
             t = time.perf_counter()
@@ -227,7 +230,7 @@ async def closed_loop(port: int, reqs: list[tuple[bytes, dict[str, str]]]) -> Re
         conn.close()
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(run() for _ in range(CONNECTIONS)))
+    await asyncio.gather(*(run(ports[i % len(ports)]) for i in range(CONNECTIONS)))
     result.elapsed = time.perf_counter() - t0
     return result
 
@@ -237,7 +240,7 @@ async def measure(
 ) -> Result:
     before = cpu_seconds(pid)
     store_before = cpu_seconds(store_pid) if store_pid else 0.0
-    result = await (open_loop(port, reqs, rate) if rate else closed_loop(port, reqs))
+    result = await (open_loop([port], reqs, rate) if rate else closed_loop([port], reqs))
     result.cpu_s = cpu_seconds(pid) - before
     result.store_cpu_s = (cpu_seconds(store_pid) - store_before) if store_pid else 0.0
     return result
@@ -283,7 +286,7 @@ async def run_all(
 ) -> dict[str, Result]:
     out: dict[str, Result] = {}
     used = 0
-    await closed_loop(port, reqs[:200])  # warm-up: connections, imports, JIT-free caches
+    await closed_loop([port], reqs[:200])  # warm-up: connections, imports, JIT-free caches
     used += 200
     for rate in rates:
         n = int(rate * seconds)
@@ -304,7 +307,7 @@ def main() -> None:
     total = 200 + int(sum(rates) * args.seconds) + int(max(rates) * args.seconds)
 
     results: dict[str, dict[str, Result]] = {}
-    with bench_stack(worker=False) as stack:
+    with bench_stack() as stack:
         reqs = payloads(total, stack.app_secret)
         port = httpx.URL(stack.gateway_url).port
         assert port is not None and stack.gateway_pid is not None
