@@ -21,7 +21,7 @@ import numpy as np
 
 from business_card.contact import CONTACT_FIELDS, CardResult, Contact
 from business_card.reading import ImageError
-from ocr_cluster import geometry
+from ocr_cluster import geometry, warmup
 from ocr_cluster.country import card_regions
 from ocr_cluster.decode import decode_image
 from ocr_cluster.fields import TextLine, extract_fields
@@ -51,6 +51,8 @@ class CardLines:
     lines: list[TextLine]
     qr_payload: str | None
     timings: dict[str, float]
+    # The other cards of a photo showing several, each read on its own.
+    others: tuple[CardLines, ...] = ()
 
 
 class CardReader:
@@ -104,51 +106,82 @@ class CardReader:
             return gpu_problem()
         return None
 
+    def warm_up(self) -> float:
+        """Read a sample card now (ocr_cluster/warmup.py), so the first real one is not
+        slower than the rest; the seconds it took."""
+        return warmup.warm_up(self.read)
+
     def close(self) -> None:
         for pool in (self._pool, self._english, self._vietnamese):
             if pool is not None:
                 pool.close()
 
     def read(self, data: bytes, fallback_regions: Sequence[str] = ()) -> CardResult:
-        """The contact on the card photo `data`. `fallback_regions` (ISO codes: the sender's
-        own country, the channel's) are used for numbers printed without a country code only
-        when the card itself shows no country."""
+        """The contact on the card photo `data` (with ``others``: the other cards of a photo
+        showing several, those with nothing read left out). `fallback_regions` (ISO codes:
+        the sender's own country, the channel's) are used for numbers printed without a
+        country code only when the card itself shows no country."""
         text = self.read_lines(data)
-        t0 = time.perf_counter()
-        result = read_text(text.lines, text.qr_payload, fallback_regions=fallback_regions)
-        fields = time.perf_counter() - t0
-        timings = {**text.timings, "fields": fields, "total": text.timings["total"] + fields}
-        return replace(result, timings={k: round(v, 4) for k, v in timings.items()})
+        result = _read_fields(text, fallback_regions)
+        others = (_read_fields(other, fallback_regions) for other in text.others)
+        return replace(result, others=tuple(r for r in others if r.found_anything()))
 
     def read_lines(self, data: bytes) -> CardLines:
-        """Everything the reader sees on the photo `data`: text lines and the QR payload."""
-        timings: dict[str, float] = {}
+        """Everything the reader sees on the photo `data`: text lines and the QR payload, of
+        the first card and (``others``) of the other cards when it shows several."""
         t0 = time.perf_counter()
         rgb = decode_image(data)
         self.stats["decodes"] += 1
         t1 = time.perf_counter()
-        rect = geometry.rectify(rgb)
+        quads = geometry.find_card_quads(rgb)
+        if len(quads) > 1:
+            t2 = time.perf_counter()
+            # Each card on its own, its QR code too: the photo's would be one card's.
+            cards = [self._card_lines(None, geometry.warped(rgb, quad)) for quad in quads]
+            t3 = time.perf_counter()
+            first, others = cards[0], tuple(cards[1:])
+            timings = {
+                **first.timings,
+                "decode": t1 - t0,
+                "geometry": t2 - t1,
+                "qr": sum(c.timings["qr"] for c in cards),
+                "ocr": sum(c.timings["ocr"] for c in cards),
+                "total": t3 - t0,
+            }
+            return replace(first, timings=timings, others=others)
+        rect = geometry.warped(rgb, quads[0]) if quads else geometry.deskew(rgb)
         if rect.method == "warp" and self._lines is not None:
             if self._lines.text_beyond(rgb, rect.matrix, rect.image.shape):
                 rect = geometry.deskew(rgb)
-        card = rect.image
         t2 = time.perf_counter()
-        hit, where = find_qr(geometry.to_gray(rgb), geometry.to_gray(card))
+        text = self._card_lines(rgb, rect)
+        t3 = time.perf_counter()
+        timings = {**text.timings, "decode": t1 - t0, "geometry": t2 - t1, "total": t3 - t0}
+        return replace(text, timings=timings)
+
+    def _card_lines(self, photo: np.ndarray | None, rect: geometry.Rectified) -> CardLines:
+        """The QR code and text lines of one rectified card; the QR code is looked for on the
+        whole `photo` first when it shows only this card (None: it shows several)."""
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        card = rect.image
+        card_gray = geometry.to_gray(card)
+        hit, where = find_qr(card_gray if photo is None else geometry.to_gray(photo), card_gray)
         self.stats["qr_scans"] += 1
         if hit is not None:
             # The detector may take the code's modules for text, tesseract for a picture
             # that swallows a line next to it: paint it out.
-            corners = hit.corners if where == "card" else rect.to_card(hit.corners)
+            corners = hit.corners if where == "card" or photo is None else rect.to_card(hit.corners)
             card = blank_region(card, corners)
-        t3 = time.perf_counter()
+        t1 = time.perf_counter()
         if self._lines is not None:
             card_text = self._lines.read(card)
             lines = card_text.lines
             timings.update(card_text.timings)
         else:
             lines = to_text_lines(self._ocr(geometry.to_gray(card)))
-        t4 = time.perf_counter()
-        timings.update(decode=t1 - t0, geometry=t2 - t1, qr=t3 - t2, ocr=t4 - t3, total=t4 - t0)
+        t2 = time.perf_counter()
+        timings.update(qr=t1 - t0, ocr=t2 - t1, total=t2 - t0)
         return CardLines(lines=lines, qr_payload=hit.text if hit else None, timings=timings)
 
     def read_qr(self, data: bytes) -> CardResult:
@@ -208,6 +241,15 @@ def read_text(
     qr = parse_payload(qr_payload) if qr_payload else None
     values, conf, source = merge(extracted, qr, card_regions(lines, fallback_regions))
     return _result(values, conf, source, {})
+
+
+def _read_fields(text: CardLines, fallback_regions: Sequence[str]) -> CardResult:
+    """`read_text` on one card's lines, its time added to the card's timings."""
+    t0 = time.perf_counter()
+    result = read_text(text.lines, text.qr_payload, fallback_regions=fallback_regions)
+    fields = time.perf_counter() - t0
+    timings = {**text.timings, "fields": fields, "total": text.timings["total"] + fields}
+    return replace(result, timings={k: round(v, 4) for k, v in timings.items()})
 
 
 def blank_region(image: np.ndarray, corners: np.ndarray) -> np.ndarray:

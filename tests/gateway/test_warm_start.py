@@ -44,3 +44,16 @@ async def test_the_worker_says_ready_while_it_consumes(
     finally:
         await worker.stop()
     assert _ready() == 0.0
+
+
+def test_the_card_reader_warms_up_on_a_card_it_can_read() -> None:
+    from ocr_cluster.reader import CardReader
+    from ocr_cluster.warmup import sample_card
+
+    reader = CardReader()
+    try:
+        assert reader.warm_up() > 0
+        contact = reader.read(sample_card()).contact
+        assert "anna@acme.example" in contact.emails  # the OCR stages ran, not only decoding
+    finally:
+        reader.close()
