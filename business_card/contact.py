@@ -86,14 +86,21 @@ class CardResult:
     confidence: dict[str, float] = field(default_factory=dict)
     source: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # The other cards of a photo showing several, each read on its own; this one is the first.
+    others: tuple[CardResult, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The reading as JSON; "others" only for a photo of several cards, so that a
+        one-card reading keeps its shape."""
+        out: dict[str, Any] = {
             "contact": self.contact.to_dict(),
             "confidence": dict(self.confidence),
             "source": dict(self.source),
             "timings": dict(self.timings),
         }
+        if self.others:
+            out["others"] = [other.to_dict() for other in self.others]
+        return out
 
     def found_anything(self) -> bool:
         return self.contact.has_data()

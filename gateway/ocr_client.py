@@ -52,6 +52,7 @@ def result_from_dict(body: dict[str, Any]) -> CardResult:
         confidence={k: float(v) for k, v in (body.get("confidence") or {}).items()},
         source={k: str(v) for k, v in (body.get("source") or {}).items()},
         timings={k: float(v) for k, v in (body.get("timings") or {}).items()},
+        others=tuple(result_from_dict(other) for other in body.get("others") or ()),
     )
 
 

@@ -16,6 +16,14 @@ DETECT_LONG_SIDE = 640  # outline search runs on a small copy
 MIN_CARD_FRACTION = 0.12  # of the photo's area
 MAX_CARD_FRACTION = 0.97  # beyond this the "card" is the frame itself (a scan)
 CARD_ASPECTS = (1.25, 2.3)  # long/short side of plausible cards (85x55 → 1.55, 90x50 → 1.8)
+# Several cards on one photo: each this much of the photo at least, outlined this clearly
+# (_edge_support), this far apart (of the long side) and within this factor of the largest
+# one's area. Strict on purpose: one card read as several is worse than a card missed.
+SEVERAL_MIN_FRACTION = 0.04
+SEVERAL_CONTOURS = 12  # contours looked at per mask: several cards trace several
+SEVERAL_MIN_SUPPORT = 0.8
+SEVERAL_MIN_GAP = 0.015
+SEVERAL_AREA_RATIO = 2.0
 MAX_WARP_LONG_SIDE = 2000
 MIN_WARP_LONG_SIDE = 1000
 
@@ -40,10 +48,13 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
 def rectify(rgb: np.ndarray) -> Rectified:
     """Warp the card outline when one is found, else deskew by text lines."""
     quad = find_card_quad(rgb)
-    if quad is not None:
-        card, m = warp_quad(rgb, quad)
-        return Rectified(card, quad, "warp", 0.0, m)
-    return deskew(rgb)
+    return warped(rgb, quad) if quad is not None else deskew(rgb)
+
+
+def warped(rgb: np.ndarray, quad: np.ndarray) -> Rectified:
+    """The card outlined by `quad` warped flat and upright."""
+    card, m = warp_quad(rgb, quad)
+    return Rectified(card, quad, "warp", 0.0, m)
 
 
 def deskew(rgb: np.ndarray) -> Rectified:
@@ -60,26 +71,120 @@ def deskew(rgb: np.ndarray) -> Rectified:
 
 def find_card_quad(rgb: np.ndarray) -> np.ndarray | None:
     """Corners (tl, tr, br, bl) of the card in `rgb` coordinates, or None."""
+    small, scale = _detect_copy(rgb)
+    outlines = _outlines(_candidate_masks(small), _edge_map(small))
+    if not outlines:
+        return None
+    return _refined(small, max(outlines, key=lambda o: o.score).quad, scale)
+
+
+def find_card_quads(rgb: np.ndarray) -> list[np.ndarray]:
+    """Corners (tl, tr, br, bl) of each card on `rgb`, in reading order: several cards only
+    when their outlines are clear, far enough apart, alike in size and the card
+    `find_card_quad` finds (if any) overlaps just one of them; otherwise that card alone,
+    exactly as `find_card_quad` gives it (or none)."""
+    small, scale = _detect_copy(rgb)
+    masks, edges = _candidate_masks(small), _edge_map(small)
+    outlines = _outlines(masks, edges)
+    best = max(outlines, key=lambda o: o.score).quad if outlines else None
+    cards = _separate_cards(
+        _outlines(masks, edges, SEVERAL_MIN_FRACTION, SEVERAL_CONTOURS), best, small.shape
+    )
+    if len(cards) < 2:
+        return [] if best is None else [_refined(small, best, scale)]
+    return [_refined(small, quad, scale) for quad in cards]
+
+
+@dataclass(frozen=True)
+class _Outline:
+    score: float  # _score_quad weighted by the edge support squared
+    quad: np.ndarray  # in the detection copy's coordinates
+    support: float
+
+
+def _detect_copy(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """The small copy the outline search runs on, and its scale."""
     h, w = rgb.shape[:2]
     scale = DETECT_LONG_SIDE / max(h, w)
     small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    edges = _edge_map(small)
-    best: tuple[float, np.ndarray] | None = None
-    for mask in _candidate_masks(small):
-        for quad in _quads_from_mask(mask):
-            score = _score_quad(quad, mask.shape)
+    return small, scale
+
+
+def _outlines(
+    masks: list[np.ndarray],
+    edges: np.ndarray,
+    min_fraction: float = MIN_CARD_FRACTION,
+    contours: int = 6,
+) -> list[_Outline]:
+    """Every card-like quad the masks trace, in the order they were found."""
+    out = []
+    for mask in masks:
+        for quad in _quads_from_mask(mask, min_fraction, contours):
+            score = _score_quad(quad, mask.shape, min_fraction)
+            if score <= 0:
+                continue
+            support = _edge_support(quad, edges)
+            score *= support**2
             if score > 0:
-                score *= _edge_support(quad, edges) ** 2
-            if score > 0 and (best is None or score > best[0]):
-                best = (score, quad)
-    if best is None:
-        return None
+                out.append(_Outline(score, quad, support))
+    return out
+
+
+def _refined(small: np.ndarray, quad: np.ndarray, scale: float) -> np.ndarray:
+    """The quad fitted to the card's edges, in the full photo's coordinates."""
     thin = cv2.Canny(cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (3, 3), 0), 20, 60)
-    quad = best[1]
     for band in (8.0, 3.0):
         quad = _refine_quad(quad, thin, band)
     corners: np.ndarray = (quad / scale).astype(np.float32)
     return corners
+
+
+def _separate_cards(
+    outlines: list[_Outline], best: np.ndarray | None, shape: tuple[int, ...]
+) -> list[np.ndarray]:
+    """The cards of a photo of several, or [] when it is not clearly one: strongly outlined
+    quads taken best first, each apart from those taken; the smaller ones dropped. The one
+    card `find_card_quad` would take (`best`) must overlap exactly one of them: one that
+    spans several is a sheet or a card holding panels, and one card is the safe reading."""
+    gap = SEVERAL_MIN_GAP * max(shape[:2])
+    taken: list[np.ndarray] = []
+    for outline in sorted(outlines, key=lambda o: -o.score):
+        if outline.support < SEVERAL_MIN_SUPPORT:
+            continue
+        if all(_apart(outline.quad, other, gap) for other in taken):
+            taken.append(outline.quad)
+    largest = max((cv2.contourArea(q) for q in taken), default=0.0)
+    cards = [q for q in taken if cv2.contourArea(q) * SEVERAL_AREA_RATIO >= largest]
+    if len(cards) < 2:
+        return []
+    if best is not None and sum(cv2.intersectConvexConvex(best, q)[0] > 0 for q in cards) != 1:
+        return []
+    return _reading_order(cards)
+
+
+def _reading_order(quads: list[np.ndarray]) -> list[np.ndarray]:
+    """Rows top to bottom, each left to right; a quad whose centre lies within the height
+    of a row's first quad belongs to that row."""
+    rows: list[list[np.ndarray]] = []
+    for quad in sorted(quads, key=lambda q: float(q[:, 1].mean())):
+        if rows and quad[:, 1].mean() <= rows[-1][0][:, 1].max():
+            rows[-1].append(quad)
+        else:
+            rows.append([quad])
+    return [q for row in rows for q in sorted(row, key=lambda q: float(q[:, 0].mean()))]
+
+
+def _apart(a: np.ndarray, b: np.ndarray, gap: float) -> bool:
+    """Whether two convex quads neither overlap nor come closer than `gap` pixels."""
+    overlap, _ = cv2.intersectConvexConvex(a, b)
+    if overlap > 0:
+        return False
+    distances = [
+        -cv2.pointPolygonTest(poly, (float(x), float(y)), True)
+        for poly, other in ((a, b), (b, a))
+        for x, y in other
+    ]
+    return min(distances) >= gap
 
 
 def _refine_quad(quad: np.ndarray, edges: np.ndarray, band: float) -> np.ndarray:
@@ -164,11 +269,12 @@ def _edge_support(quad: np.ndarray, edges: np.ndarray) -> float:
     return 0.5 * min(supports) + 0.5 * float(np.mean(supports))
 
 
-def _quads_from_mask(mask: np.ndarray) -> list[np.ndarray]:
+def _quads_from_mask(mask: np.ndarray, min_fraction: float, count: int) -> list[np.ndarray]:
+    """Quads traced by the `count` largest contours of at least `min_fraction` of the mask."""
     contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    area_min = MIN_CARD_FRACTION * mask.shape[0] * mask.shape[1]
+    area_min = min_fraction * mask.shape[0] * mask.shape[1]
     quads = []
-    for c in sorted(contours, key=cv2.contourArea, reverse=True)[:6]:
+    for c in sorted(contours, key=cv2.contourArea, reverse=True)[:count]:
         if cv2.contourArea(c) < area_min:
             break
         hull = cv2.convexHull(c)
@@ -186,11 +292,11 @@ def _quads_from_mask(mask: np.ndarray) -> list[np.ndarray]:
     return quads
 
 
-def _score_quad(quad: np.ndarray, shape: tuple[int, ...]) -> float:
+def _score_quad(quad: np.ndarray, shape: tuple[int, ...], min_fraction: float) -> float:
     h, w = shape[:2]
     area = cv2.contourArea(quad)
     frac = area / (w * h)
-    if not MIN_CARD_FRACTION <= frac <= MAX_CARD_FRACTION:
+    if not min_fraction <= frac <= MAX_CARD_FRACTION:
         return 0.0
     if not cv2.isContourConvex(quad.astype(np.int32)):
         return 0.0

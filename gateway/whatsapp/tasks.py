@@ -158,6 +158,7 @@ class Plan:
     # Did the sender get what they asked for (telegram_messages_counter{status})?
     ok: bool = True
     merged: bool = False  # the card was stored as the other side of the previous one
+    several_cards: bool = False  # the photo shows several cards: each is a contact of its own
     # Fields, their source ("card", "shared_contact"), the reader's confidence and its source
     # per field ("qr", "ocr"…): how strongly each value may overwrite a stored one.
     contacts: list[tuple[ContactFields, str, dict[str, float], dict[str, str]]] = field(
@@ -416,13 +417,15 @@ async def _read_card(
         CARD_READS.labels(source="none", outcome="bad_image").inc()
         CARDS.labels(outcome="bad_image").inc()
         return
-    reading = result.to_dict()
-    plan.image["reading"] = reading
-    if not result.found_anything():
+    plan.image["reading"] = result.to_dict()
+    # A photo of several cards: the reader left out the other cards with nothing on them.
+    found = [card.to_dict() for card in (result, *result.others) if card.found_anything()]
+    if not found:
         plan.fail(replies.NOTHING_READ[lang])
         CARD_READS.labels(source="none", outcome="empty").inc()
         CARDS.labels(outcome="empty").inc()
-    else:
+    plan.several_cards = len(found) > 1
+    for reading in found:
         fields = ContactFields.from_reader(reading["contact"])
         # Its reply (the contact as stored, with buttons) is made when it is stored.
         plan.contacts.append((fields, "card", reading["confidence"], reading["source"]))
@@ -479,12 +482,15 @@ async def commit_message(ctx: WorkerContext, message: Message, plan: Plan) -> No
                 session.add(row)
         except IntegrityError:
             return  # another worker committed this message meanwhile: its work stands
+        cards_stored = 0
         for fields, source, confidence, field_sources in plan.contacts:
             if source == "card":
                 contact = _store_card(
                     ctx, session, user, message, plan, row, fields, confidence, field_sources
                 )
-                out += _card_replies(ctx, contact, message, plan)
+                # The buttons name the message, so they act on its first card alone.
+                out += _card_replies(ctx, contact, message, plan, buttons=not cards_stored)
+                cards_stored += 1
                 continue
             contact, _ = upsert_contact(
                 session,
@@ -520,8 +526,9 @@ async def commit_message(ctx: WorkerContext, message: Message, plan: Plan) -> No
     await ctx.transaction(store)
     # Counted once committed: a transaction retried through a database outage runs again.
     record_message(message.type, ok=plan.ok)
-    if any(source == "card" for _, source, _, _ in plan.contacts):
-        CARDS.labels(outcome="merged" if plan.merged else "read").inc()
+    cards = sum(source == "card" for _, source, _, _ in plan.contacts)
+    if cards:
+        CARDS.labels(outcome="merged" if plan.merged else "read").inc(cards)
 
 
 def _store_card(
@@ -537,15 +544,16 @@ def _store_card(
 ) -> Contact:
     """Store a card's reading: as the other side of the sender's previous card when it says
     so ("оборот", "back") or shows no phone or e-mail and came within the window; else as a
-    contact of its own (merged with one sharing an e-mail or phone, as always). The caption
-    becomes the contact's note."""
-    back = conversation.says_back_side(message.caption)
+    contact of its own (merged with one sharing an e-mail or phone, as always). A card of a
+    photo showing several is never a side of another. The caption becomes the contact's
+    note. The message's contact is its first card's."""
+    back = conversation.says_back_side(message.caption) and not plan.several_cards
     # A side with a phone or an e-mail is a card of its own (merged with the contact that
     # shares one, as any card is): two cards sent in a row stay two contacts.
     bare = not (fields.phones or fields.emails)
     window = ctx.settings.card_back_window_s if back else ctx.settings.card_sides_window_s
     other_side = None
-    if (back or bare) and window > 0:
+    if (back or bare) and window > 0 and not plan.several_cards:
         other_side = conversation.previous_card(
             session, user, within=timedelta(seconds=window), message_id=message.id
         )
@@ -572,17 +580,22 @@ def _store_card(
         )
     if message.caption and not back:
         contact.note = "\n".join(n for n in (contact.note, message.caption) if n)[:NOTE_LENGTH]
-    row.contact_id = contact.id
+    if row.contact_id is None:
+        row.contact_id = contact.id
     user.fixing_contact_id = user.fixing_field = None  # a new card ends fixing the last one
     return contact
 
 
 def _card_replies(
-    ctx: WorkerContext, contact: Contact, message: Message, plan: Plan
+    ctx: WorkerContext, contact: Contact, message: Message, plan: Plan, *, buttons: bool
 ) -> list[Reply]:
+    """The stored card listed, with ✅ / ✏️ / 🗑 buttons unless ``buttons`` is False (the
+    other cards of a photo of several: the buttons would act on the first); its contact
+    card when the channel sends it at once."""
     lang = plan.reply_lang
     header = replies.MERGED_HEADER[lang] if plan.merged else replies.CARD_HEADER[lang]
-    out = [conversation.card_reply(contact, message.id, lang, header=header)]
+    listed = conversation.card_reply(contact, message.id, lang, header=header)
+    out = [listed if buttons else Reply(listed.text)]
     if ctx.contact_card(message.channel) == "immediately":
         out.append(conversation.contact_card(contact))
     return out
