@@ -28,7 +28,13 @@ from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SUBJECTS_OVERLAP = 10065  # JetStream's error code: another stream already takes these subjects
+# JetStream's error codes: another stream already takes these subjects; replicas > 1 on a
+# server that is not clustered; a consumer with more replicas than its stream (yet).
+SUBJECTS_OVERLAP = 10065
+REPLICAS_UNSUPPORTED = 10074
+CONSUMER_REPLICAS_EXCEED_STREAM = 10126
+# How long ensure_consumer waits for a stream just scaled up to take its new replicas.
+SCALE_UP_WAIT_S = 30.0
 
 
 async def connect(url: str, *, name: str) -> tuple[NATS, JetStreamContext]:
@@ -77,6 +83,10 @@ def stream_config(settings: Settings, name: str, prefix: str, max_bytes: int) ->
     and Meta retries; a refused dead letter leaves its event in the inbound stream. The same
     per subject (discard_new_per_subject): JetStream would otherwise drop a subject's oldest
     message at its limit even with discard=new.
+
+    ``num_replicas`` (IBBASE_STREAM_REPLICAS): copies across a JetStream cluster; with 3,
+    a PubAck means a majority (2) stored the message, so the loss of any one node loses no
+    acknowledged event.
     """
     per_subject = _limit(settings.stream_max_msgs_per_subject)
     return StreamConfig(
@@ -90,6 +100,7 @@ def stream_config(settings: Settings, name: str, prefix: str, max_bytes: int) ->
         discard=DiscardPolicy.NEW,
         discard_new_per_subject=per_subject > 0,  # JetStream refuses it without a limit
         duplicate_window=settings.dedup_window_s,
+        num_replicas=settings.stream_replicas,
     )
 
 
@@ -98,26 +109,37 @@ def _limit(value: int) -> int:
 
 
 async def ensure_streams(js: JetStreamContext, settings: Settings) -> None:
-    """Create or update the inbound and dead-letter streams (``stream_config``)."""
+    """Create or update the inbound and dead-letter streams (``stream_config``).
+
+    A clustered JetStream changes an existing stream's replicas in place, up or down (1 to
+    5, no more than the cluster's nodes): the update returns at once and the new peers catch
+    up from the leader while it keeps taking publishes. A single nats-server refuses more
+    than 1 replica (REPLICAS_UNSUPPORTED), for a new stream and an update alike.
+    """
     for name, prefix, max_bytes in (
         (settings.stream, settings.subject_prefix, settings.stream_max_bytes),
         (settings.dlq_stream, settings.dlq_subject_prefix, settings.dlq_max_bytes),
     ):
         config = stream_config(settings, name, prefix, max_bytes)
         try:
-            await js.stream_info(name)
-            await js.update_stream(config)
-        except NotFoundError:
             try:
+                await js.stream_info(name)
+                await js.update_stream(config)
+            except NotFoundError:
                 await js.add_stream(config)
-            except BadRequestError as exc:
-                if exc.err_code != SUBJECTS_OVERLAP:
-                    raise
+        except APIError as exc:
+            if exc.err_code == SUBJECTS_OVERLAP:
                 raise RuntimeError(
                     f"JetStream stream {name!r} cannot take subjects {prefix}.>: another stream "
                     "already does (one named before IBBASE_STREAM changed?). Set IBBASE_STREAM "
                     "to that stream's name, or delete it once it is drained."
                 ) from exc
+            if exc.err_code == REPLICAS_UNSUPPORTED:
+                raise RuntimeError(
+                    f"IBBASE_STREAM_REPLICAS={settings.stream_replicas} needs a clustered "
+                    "nats-server; this one is a single server. Set IBBASE_STREAM_REPLICAS=1."
+                ) from exc
+            raise
 
 
 def consumer_config(settings: Settings) -> ConsumerConfig:
@@ -133,13 +155,32 @@ def consumer_config(settings: Settings) -> ConsumerConfig:
         # stays pending until redelivered): room for one channel's failures to wait out
         # their backoff without stopping deliveries to every other channel.
         max_ack_pending=max(1024, settings.worker_concurrency * 64),
+        # As many copies as the stream: a consumer on one node stops with that node (and
+        # the worker with it), however many copies of the events the stream keeps.
+        num_replicas=settings.stream_replicas,
     )
 
 
 async def ensure_consumer(js: JetStreamContext, settings: Settings) -> None:
     """Create the worker's durable consumer, or bring an existing one's editable limits
-    (max_ack_pending, ack_wait, max_deliver) to this version's."""
-    await js.add_consumer(settings.stream, consumer_config(settings))
+    (max_ack_pending, ack_wait, max_deliver, num_replicas) to this version's.
+
+    A stream whose replicas were just raised (``ensure_streams``) takes a moment to have
+    them: until then JetStream refuses a consumer with as many (CONSUMER_REPLICAS_EXCEED_
+    STREAM). That refusal is retried every 0.2 s for up to SCALE_UP_WAIT_S seconds.
+    """
+    config = consumer_config(settings)
+    deadline = asyncio.get_running_loop().time() + SCALE_UP_WAIT_S
+    while True:
+        try:
+            await js.add_consumer(settings.stream, config)
+            return
+        except BadRequestError as exc:
+            if exc.err_code != CONSUMER_REPLICAS_EXCEED_STREAM:
+                raise
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
 
 
 async def pending_events(js: JetStreamContext, settings: Settings) -> int:

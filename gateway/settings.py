@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     stream_max_bytes: int = 2 * 1024**3
     stream_max_msgs_per_subject: int = 250_000
     dlq_max_bytes: int = 512 * 1024**2
+    # Copies of each stream (and of the worker's consumer) across a JetStream cluster: 3
+    # survives the loss of one node. More than 1 needs a clustered nats-server.
+    stream_replicas: int = Field(1, ge=1, le=5)
 
     host: str = "127.0.0.1"
     port: int = Field(8000, validation_alias=_env("IBBASE_PORT"))

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.faults.stack import Stack, open_stack
+from ibbase_dev.nats_server import NatsCluster
+from tests.faults.stack import Stack, open_cluster_stack, open_stack
 from tests.services import PostgresCluster
 
 
@@ -38,5 +39,26 @@ async def make_stack(tmp_path: Path, pg_cluster: PostgresCluster) -> AsyncIterat
             tmp = tmp_path / f"stack{made}"
             tmp.mkdir()
             return await stacks.enter_async_context(open_stack(tmp, pg_cluster, **overrides))
+
+        yield make
+
+
+ClusterStackFactory = Callable[..., Awaitable[tuple[Stack, NatsCluster]]]
+
+
+@pytest.fixture
+async def make_cluster_stack(
+    tmp_path: Path, pg_cluster: PostgresCluster
+) -> AsyncIterator[ClusterStackFactory]:
+    """``await make_cluster_stack(**settings_overrides)``: ``make_stack`` on a 3-node
+    JetStream cluster; returns the stack and the cluster (to kill and restart its nodes)."""
+    async with contextlib.AsyncExitStack() as stacks:
+
+        async def make(**overrides: Any) -> tuple[Stack, NatsCluster]:
+            tmp = tmp_path / "cluster_stack"
+            tmp.mkdir()
+            return await stacks.enter_async_context(
+                open_cluster_stack(tmp, pg_cluster, **overrides)
+            )
 
         yield make

@@ -5,6 +5,7 @@ uses (``ibbase sandbox|gateway|worker``) and its output kept in a log file."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -27,7 +28,7 @@ from gateway.db import make_engine, make_sessionmaker
 from gateway.migrate import upgrade
 from gateway.settings import Settings
 from graph_sandbox import webhooks as wh
-from ibbase_dev.nats_server import NatsServer, free_port
+from ibbase_dev.nats_server import NatsCluster, NatsServer, free_port
 from ibbase_dev.simulate import SimulatedUser
 from tests.harness import pipeline_settings, settings_env, wait_for
 from tests.services import PostgresCluster, can_connect, fresh_database
@@ -152,7 +153,7 @@ class Stack:
         await self._wait_http(f"{self.sandbox_url}/sandbox/healthz", "sandbox")
         await self._wait_http(f"{self.gateway_url}/readyz", "gateway")
         self._nc = await nats.connect(
-            self.settings.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5
+            self.settings.nats_url.split(","), max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )
         self._js = self._nc.jetstream()
         return self
@@ -360,3 +361,24 @@ async def open_stack(tmp: Path, pg: PostgresCluster, **overrides: Any) -> AsyncI
                     pg.start()
     finally:
         nats_server.stop()
+
+
+@contextlib.asynccontextmanager
+async def open_cluster_stack(
+    tmp: Path, pg: PostgresCluster, nodes: int = 3, **overrides: Any
+) -> AsyncIterator[tuple[Stack, NatsCluster]]:
+    """``open_stack`` on a JetStream cluster of ``nodes`` nats-servers: NATS_URL lists them
+    all, and ``stack.nats`` is the cluster (the stack reads only its ``url``)."""
+    cluster = NatsCluster(tmp / "nats", nodes, log_dir=tmp)
+    await asyncio.to_thread(cluster.start)
+    try:
+        with fresh_database(pg.admin_dsn) as url:
+            upgrade(url)
+            stack = Stack(tmp, cluster, pg, url, **overrides)  # type: ignore[arg-type]
+            try:
+                await stack.start()
+                yield stack, cluster
+            finally:
+                await stack.close()
+    finally:
+        cluster.stop()
