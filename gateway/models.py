@@ -30,6 +30,8 @@ DEFAULT_CHANNEL = "default"
 CHANNEL_ID_LENGTH = 253
 # A contact's note (the captions of its photos): a few captions, never a document.
 NOTE_LENGTH = 4000
+# The contact's folded text columns that one trigram index covers (migration 0005).
+SEARCH_TEXT_COLUMNS = ("search_name", "search_company", "search_emails")
 
 
 def _channel_column() -> Mapped[str]:
@@ -88,7 +90,23 @@ class InboundMessage(Base):
 class Contact(Base):
     __tablename__ = "contacts"
 
-    __table_args__ = (Index("ix_contacts_channel_owner", "channel_id", "owner_id"),)
+    __table_args__ = (
+        Index("ix_contacts_channel_owner", "channel_id", "owner_id"),
+        # Substring search on the folded columns (migration 0005). SQLite's counterpart is
+        # the FTS5 table ``contacts_fts``, which only the migration creates.
+        Index(
+            "ix_contacts_search_text",
+            *SEARCH_TEXT_COLUMNS,
+            postgresql_using="gin",
+            postgresql_ops={c: "gin_trgm_ops" for c in SEARCH_TEXT_COLUMNS},
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_contacts_search_phones",
+            "search_phones",
+            postgresql_using="gin",
+            postgresql_ops={"search_phones": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel_id: Mapped[str] = _channel_column()
@@ -113,6 +131,12 @@ class Contact(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # When the sender confirmed what was read (✅), or None.
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What a search compares (gateway.contacts.folding): the folded name and company, the
+    # e-mails, the phones' digits; kept in step by every write of a contact.
+    search_name: Mapped[str] = mapped_column(Text, default="", server_default="")
+    search_company: Mapped[str] = mapped_column(Text, default="", server_default="")
+    search_emails: Mapped[str] = mapped_column(Text, default="", server_default="")
+    search_phones: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -180,7 +204,7 @@ class OutboundMessage(Base):
     # and ``to`` ({"type": "interactive", "interactive": {…}}, contacts, document…); ``body``
     # then holds its text for people reading the table.
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    reply_to: Mapped[str | None] = mapped_column(String(256))
+    reply_to: Mapped[str | None] = mapped_column(String(256), index=True)  # claims look it up
     status: Mapped[str] = mapped_column(String(16), default="pending")
     status_rank: Mapped[int] = mapped_column(Integer, default=0)
     status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

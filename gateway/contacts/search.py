@@ -1,30 +1,34 @@
 """Finding contacts again: by text, phone, e-mail, owner and channel, always within the
 channels the caller may see.
 
-Case-insensitive text search is done in Python, not in SQL: SQLite's ``lower()``/``LIKE``
-fold ASCII only, and PostgreSQL's ``lower()``/``ILIKE`` depend on the database's locale (a
-``C`` locale folds ASCII only too), so neither gives «иванова» = «Иванова» everywhere. Name
-and company searches therefore stream ``(id, name, company)`` in newest-first order and
-compare ``casefold()``-ed text; e-mail, phone, owner and channel criteria stay in SQL
-(e-mails are stored lower-case, phones as E.164 digits) and narrow that scan first. One
-pass over two short columns is cheap at address-book sizes (tens of thousands of rows);
-past that, a folded search column (a schema change) would be the next step.
+Text is compared case-insensitively as Python's ``casefold()`` does (``fold``), which no
+database's ``lower()`` does everywhere. So each contact keeps its searchable form in columns
+of its own (``gateway.contacts.folding``: folded name and company, e-mails, phone digits),
+and a search is a substring match on them, run by the database on an index:
+
+- PostgreSQL: ``LIKE '%…%'`` on ``pg_trgm`` GIN indexes (any length; under three
+  characters there are no trigrams to look up, and the planner scans instead);
+- SQLite: a ``MATCH`` on the FTS5 table ``contacts_fts`` (trigram tokenizer), kept in step
+  with ``contacts`` by triggers; under three characters FTS5 cannot match, so such a
+  criterion is ``instr()`` over the rows the other criteria leave.
+
+Every criterion, the owner and the channel are one SQL statement: the page and the total
+come from the database, never from a pass over rows in Python.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
+from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, table, true
 from sqlalchemy.orm import Session
 
-from gateway.models import Contact, ContactEmail, ContactPhone
+from gateway.contacts.folding import SEPARATOR, digits, fold
+from gateway.models import Contact
 
 _PHONE_LIKE = re.compile(r"[\d\s()+\-.]+")
-_SPACES = re.compile(r"\s+")
 
 # Ids are 32-bit integers: PostgreSQL refuses to compare the column with a larger number.
 MAX_ID = 2**31 - 1
@@ -76,24 +80,69 @@ class Filters:
         return conditions
 
 
-def fold(text: str) -> str:
-    """Case- and form-insensitive text for comparison: «ЁЛКИН  Пётр» -> «елкин петр»."""
-    text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
-    return _SPACES.sub(" ", text).strip()
+# The FTS5 table of SQLite (migration 0005): its rowid is the contact's id.
+_FTS = table("contacts_fts", literal_column("rowid"))
+# FTS5's trigram tokenizer matches nothing shorter.
+TRIGRAM = 3
+
+# One criterion: (search column, text) pairs, any of which may contain the text.
+Criterion = list[tuple[str, str]]
 
 
-def _phone_matches(query: str) -> ColumnElement[bool]:
-    digits = re.sub(r"\D", "", query)
-    if not digits:
+def _text_criteria(filters: Filters) -> list[Criterion]:
+    criteria: list[Criterion] = []
+    if filters.q is not None:
+        q = filters.q
+        # ``q`` finds the name, the company, an e-mail (lower-cased, as e-mails are
+        # stored), or, when it looks like one, a phone's digits.
+        any_of = [("search_name", fold(q)), ("search_company", fold(q))]
+        any_of.append(("search_emails", q.lower()))
+        if _PHONE_LIKE.fullmatch(q) and digits(q):
+            any_of.append(("search_phones", digits(q)))
+        criteria.append(any_of)
+    if filters.name is not None:
+        criteria.append([("search_name", fold(filters.name))])
+    if filters.company is not None:
+        criteria.append([("search_company", fold(filters.company))])
+    if filters.phone is not None:
+        # E.164 is '+' and digits, so a digit substring finds any way the number was typed;
+        # a query without digits finds nothing.
+        criteria.append([("search_phones", digits(filters.phone))] if digits(filters.phone) else [])
+    if filters.email is not None:
+        criteria.append([("search_emails", filters.email.lower())])
+    return criteria
+
+
+def _possible(text: str) -> bool:
+    # No stored text holds NUL (PostgreSQL would refuse it as a parameter), and no match
+    # may span two e-mails (phones) of a contact: such a text matches nothing.
+    return "\x00" not in text and SEPARATOR not in text
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _phrase(column: str, text: str) -> str:
+    quoted = text.replace('"', '""')
+    return f'{column} : "{quoted}"'
+
+
+def _condition(criterion: Criterion, dialect: str) -> ColumnElement[bool]:
+    """SQL that holds for the contacts with one of the criterion's texts in its column."""
+    pairs = [(c, t) for c, t in criterion if _possible(t)]
+    if not pairs:
         return false()
-    # E.164 is '+' and digits, so a digit substring finds any way the number was typed.
-    return Contact.phones.any(ContactPhone.phone.contains(digits, autoescape=True))
-
-
-def _email_matches(query: str) -> ColumnElement[bool]:
-    if "\x00" in query:
-        return false()  # PostgreSQL text cannot hold NUL, so no stored e-mail does either
-    return Contact.emails.any(ContactEmail.email.contains(query.lower(), autoescape=True))
+    columns = Contact.__table__.c
+    if dialect != "sqlite":
+        return or_(*(columns[c].like(_like(t), escape="\\") for c, t in pairs))
+    if all(len(t) >= TRIGRAM for _, t in pairs):
+        match = " OR ".join(_phrase(c, t) for c, t in pairs)
+        found = select(_FTS.c.rowid).where(literal_column("contacts_fts").op("MATCH")(match))
+        return Contact.id.in_(found)
+    # Too short for trigrams: compared row by row, in SQL.
+    return or_(*(func.instr(columns[c], t) > 0 for c, t in pairs))
 
 
 def search_contacts(
@@ -135,52 +184,26 @@ def matching_ids(
     """Ids of the matching contacts, newest first (a page of them when ``limit`` is given),
     and how many match in all."""
     offset = min(offset, MAX_OFFSET)
+    dialect = session.get_bind().dialect.name
+    criteria = [_condition(c, dialect) for c in _text_criteria(filters)]
     stmt = (
-        select(Contact.id, Contact.name, Contact.company)
-        .where(*filters.scope())
+        select(Contact.id)
+        .where(*filters.scope(), *criteria)
         .order_by(Contact.created_at.desc(), Contact.id.desc())
     )
-    if filters.phone is not None:
-        stmt = stmt.where(_phone_matches(filters.phone))
-    if filters.email is not None:
-        stmt = stmt.where(_email_matches(filters.email))
-
-    if filters.q is None and filters.name is None and filters.company is None:
-        ids = list(session.scalars(stmt.with_only_columns(Contact.id).limit(limit).offset(offset)))
-        if limit is None and offset == 0:
-            return ids, len(ids)  # every match: no need to count them again
-        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        return ids, total
-    matched = _scan_text(session, stmt, filters)
-    end = None if limit is None else offset + limit
-    return matched[offset:end], len(matched)
-
-
-def _scan_text(
-    session: Session, stmt: Select[int, str | None, str | None], filters: Filters
-) -> list[int]:
-    """Ids, in ``stmt``'s order, whose name/company contain the folded search text."""
-    q = filters.q
-    q_ids: set[int] = set()
-    if q is not None:
-        in_sql = _email_matches(q)
-        if _PHONE_LIKE.fullmatch(q):
-            in_sql = or_(in_sql, _phone_matches(q))
-        q_ids = set(session.scalars(stmt.with_only_columns(Contact.id).where(in_sql)))
-    f_q, f_name, f_company = (
-        fold(v) if v is not None else None for v in (q, filters.name, filters.company)
-    )
-    matched: list[int] = []
-    for row_id, row_name, row_company in session.execute(stmt.execution_options(yield_per=1000)):
-        n, c = fold(row_name or ""), fold(row_company or "")
-        if f_name is not None and f_name not in n:
-            continue
-        if f_company is not None and f_company not in c:
-            continue
-        if f_q is not None and f_q not in n and f_q not in c and row_id not in q_ids:
-            continue
-        matched.append(row_id)
-    return matched
+    if criteria:
+        # A search's matches are found once: the page and their number in one statement.
+        page = session.execute(stmt.add_columns(func.count().over()).limit(limit).offset(offset))
+        rows = page.all()
+        if rows:
+            return [row[0] for row in rows], rows[0][1]
+        ids: list[int] = []
+    else:
+        ids = list(session.scalars(stmt.limit(limit).offset(offset)))
+    if limit is None or (len(ids) < limit and (ids or offset == 0)):
+        return ids, offset + len(ids)  # the last page: no need to count them again
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return ids, total
 
 
 def load_in_order(session: Session, ids: Sequence[int]) -> list[Contact]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, Select, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Select, delete, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from business_card.contact import CONTACT_FIELDS, SCALAR_FIELDS
 from gateway.contacts.edit import clean_edit
+from gateway.contacts.folding import refresh_search
 from gateway.contacts.schemas import ContactFields, unique
 from gateway.contacts.search import MAX_ID, Channels
 from gateway.contacts.search import search_contacts as search_contacts
@@ -102,7 +103,7 @@ def upsert_contact(
     values = _fitted(fields)
     strengths = _strengths(values, source, confidence, field_sources)
     owner = None if across_owners else owner_id
-    contact = _find_match(session, values["emails"], values["phones"], channel_id, owner)
+    contact = find_match(session, values["emails"], values["phones"], channel_id, owner)
     if contact is not None:
         _merge(contact, values, strengths, owner_id=owner_id, confidence=confidence)
         session.flush()
@@ -118,6 +119,7 @@ def upsert_contact(
         emails=[ContactEmail(email=e) for e in values["emails"]],
         **{k: values[k] for k in SCALAR_FIELDS},
     )
+    refresh_search(contact)
     session.add(contact)
     session.flush()
     return contact, True
@@ -141,17 +143,22 @@ def merge_into(
     return contact
 
 
-def _find_match(
+def find_match(
     session: Session, emails: list[str], phones: list[str], channel_id: str, owner_id: int | None
 ) -> Contact | None:
-    conditions: list[ColumnElement[bool]] = []
+    """The oldest contact of the channel (of the owner, when given) that carries one of
+    these e-mails or phones: the one a new reading of them is merged into."""
+    # Ids from the e-mail and phone indexes first, then those contacts: an OR of two
+    # EXISTS would make the database test every contact of the channel.
+    carriers: list[Select[int]] = []
     if emails:
-        conditions.append(Contact.emails.any(ContactEmail.email.in_(emails)))
+        carriers.append(select(ContactEmail.contact_id).where(ContactEmail.email.in_(emails)))
     if phones:
-        conditions.append(Contact.phones.any(ContactPhone.phone.in_(phones)))
-    if not conditions:
+        carriers.append(select(ContactPhone.contact_id).where(ContactPhone.phone.in_(phones)))
+    if not carriers:
         return None
-    stmt = select(Contact).where(Contact.channel_id == channel_id, or_(*conditions))
+    ids = union_all(*carriers) if len(carriers) > 1 else carriers[0]
+    stmt = select(Contact).where(Contact.id.in_(ids), Contact.channel_id == channel_id)
     if owner_id is not None:
         stmt = stmt.where(Contact.owner_id == owner_id)
     stmt = stmt.order_by(Contact.created_at, Contact.id)
@@ -194,6 +201,7 @@ def _merge(
     contact.confidence = kept_confidence
     if contact.owner_id is None and owner_id is not None:
         contact.owner_id = owner_id
+    refresh_search(contact)
     contact.updated_at = utcnow()  # list-only changes would not touch the row otherwise
 
 
@@ -290,6 +298,7 @@ def edit_contact(
         _store(session, contact, key, cleaned[key])
         strengths[key] = EDIT
     contact.strengths = strengths  # reassigned: JSON columns are not saved when mutated
+    refresh_search(contact)
     contact.updated_at = utcnow()
     session.flush()
     for key in changed:

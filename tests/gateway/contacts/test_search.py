@@ -120,3 +120,173 @@ def test_pagination_totals(sessions: sessionmaker[Session], add_contact: AddCont
         assert _search(sessions, limit=3, offset=0, **criteria) == (newest_first[:3], 7)
         assert _search(sessions, limit=3, offset=6, **criteria) == (newest_first[6:], 7)
         assert _search(sessions, limit=3, offset=10, **criteria) == ([], 7)
+
+
+# -- the search columns: what folding finds, on both databases -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "query", "found"),
+    [
+        ("Алексей Иванов", "иванов", True),
+        ("алексей иванов", "ИВАНОВ", True),
+        ("Семён Ёлкин", "елкин", True),  # ё = е, either way round
+        ("Семен Елкин", "ЁЛКИН", True),
+        ("José García", "josé", True),
+        # Diacritics count, as they always did: «jose» is not «josé».
+        ("José García", "jose", False),
+        ("Bäckerei Straße", "STRASSE", True),  # casefold: ß = ss
+        ("Bäckerei STRASSE", "straße", True),
+        # Casefold keeps İ's dot (i + U+0307): İ finds İ, and a plain i does not.
+        ("İbrahim Yılmaz", "İBRAHİM", False),  # İBRAHİM: its second İ is not the stored i
+        ("İbrahim Yılmaz", "İbrahim", True),
+        ("İbrahim Yılmaz", "ibrahim", False),
+        ("Anna  Maria", "anna maria", True),  # runs of spaces are one
+        ("ﬁne Ltd", "fine", True),  # NFKC: the ligature is two letters
+        ("Jo", "Jo", True),  # shorter than a trigram
+        ("Jo", "o", True),
+        ("Жу", "ж", True),
+    ],
+)
+def test_name_folding(
+    sessions: sessionmaker[Session], add_contact: AddContact, stored: str, query: str, found: bool
+) -> None:
+    cid = add_contact(name=stored)
+    expected = ([cid], 1) if found else ([], 0)
+    assert _search(sessions, name=query) == expected
+    assert _search(sessions, q=query) == expected
+
+
+def test_company_folding(sessions: sessionmaker[Session], add_contact: AddContact) -> None:
+    cid = add_contact(name="Hans", company="Löwenbräu Straße GmbH")
+    assert _search(sessions, company="STRASSE") == ([cid], 1)
+    assert _search(sessions, q="löwenbräu") == ([cid], 1)
+    assert _search(sessions, company="lowenbrau") == ([], 0)
+
+
+def test_email_substring(sessions: sessionmaker[Session], add_contact: AddContact) -> None:
+    cid = add_contact(name="X", emails=["ivan.petrov@sub.example.ru", "ip@other.example"])
+    assert _search(sessions, email="PETROV@SUB") == ([cid], 1)
+    assert _search(sessions, q="ip@other") == ([cid], 1)
+    assert _search(sessions, email="@") == ([cid], 1)  # shorter than a trigram
+    # No match spans two of a contact's e-mails.
+    assert _search(sessions, email="ru\nip") == ([], 0)
+    assert _search(sessions, email="_") == ([], 0)  # LIKE wildcards are literal
+
+
+@pytest.mark.parametrize("query", ["9161234", "+7 (916) 123-45-67", "916 123", "45-67", "79"])
+def test_phone_digits_with_formatting(
+    sessions: sessionmaker[Session], add_contact: AddContact, query: str
+) -> None:
+    cid = add_contact(name="Y", phones=["+79161234567"])
+    other = add_contact(name="Z", phones=["+4930901820"])
+    assert _search(sessions, phone=query) == ([cid], 1)
+    assert _search(sessions, q=query) == ([cid], 1)
+    assert other not in _search(sessions, q=query)[0]
+
+
+def test_phone_digits_do_not_span_two_numbers(
+    sessions: sessionmaker[Session], add_contact: AddContact
+) -> None:
+    add_contact(name="Y", phones=["+79161234567", "+4930901820"])
+    assert _search(sessions, phone="67493") == ([], 0)
+
+
+@pytest.mark.parametrize("query", ["%", "_", "a%b", "\\", '"', "x\x00y"])
+def test_special_characters_are_literal(
+    sessions: sessionmaker[Session], add_contact: AddContact, query: str
+) -> None:
+    add_contact(name="Abc Def", company="Q")
+    assert _search(sessions, q=query) == ([], 0)
+    assert _search(sessions, name=query) == ([], 0)
+
+
+def test_quotes_and_percent_in_stored_text(
+    sessions: sessionmaker[Session], add_contact: AddContact
+) -> None:
+    cid = add_contact(name='Ivan "The Great" 100%', company="ООО «Ромашка»")
+    assert _search(sessions, q='"the great"') == ([cid], 1)
+    assert _search(sessions, q="100%") == ([cid], 1)
+    assert _search(sessions, company="«ромашка»") == ([cid], 1)
+
+
+def test_search_stays_in_the_callers_channels_and_owner(
+    sessions: sessionmaker[Session], add_contact: AddContact, add_user: Callable[..., int]
+) -> None:
+    alice, bob = add_user("1"), add_user("2")
+    mine = add_contact(name="Иван Смирнов", phones=["+79161234567"], owner=alice)
+    theirs = add_contact(name="Иван Смирнов", phones=["+79161234568"], owner=bob)
+    foreign = add_contact(
+        name="Иван Смирнов", phones=["+79161234569"], channel="ns.other", emails=["i@s.ru"]
+    )
+    default = frozenset({"default"})
+    for query in ("смирнов", "иван", "9161234", "и"):
+        assert _search(sessions, q=query, channels=default) == ([theirs, mine], 2)
+        assert _search(sessions, q=query, channels=default, owner_id=alice) == ([mine], 1)
+        assert _search(sessions, q=query, channels=frozenset({"ns.other"})) == ([foreign], 1)
+        assert _search(sessions, q=query, channel_id="ns.other", channels=default) == ([], 0)
+    assert _search(sessions, email="i@s.ru", channels=default) == ([], 0)
+
+
+def test_edits_and_merges_keep_the_search_in_step(
+    sessions: sessionmaker[Session], add_contact: AddContact
+) -> None:
+    from gateway.contacts.schemas import ContactFields
+    from gateway.contacts.service import edit_contact, merge_into, upsert_contact
+    from gateway.db import transaction
+    from gateway.models import Contact
+
+    cid = add_contact(name="Old Name", company="Old Co", phones=["+79161234567"])
+    with transaction(sessions) as session:
+        contact = session.get(Contact, cid)
+        assert contact is not None
+        edit_contact(session, contact, {"name": "Пётр Новый", "phones": ["+4930901820"]}, by="api")
+    assert _search(sessions, q="old name") == ([], 0)
+    assert _search(sessions, q="петр новый") == ([cid], 1)
+    assert _search(sessions, phone="9161234") == ([], 0)
+    assert _search(sessions, phone="30901820") == ([cid], 1)
+    # A card with the same phone merges into it: its e-mail and company are found.
+    with transaction(sessions) as session:
+        _, created = upsert_contact(
+            session,
+            ContactFields(emails=["p@new.example"], phones=["+4930901820"], company="Acme"),
+            owner_id=None,
+            source="card",
+        )
+        assert not created
+    assert _search(sessions, q="p@new") == ([cid], 1)
+    assert _search(sessions, company="acme") == ([cid], 1)
+    assert _search(sessions, q="old co") == ([], 0)  # replaced by a reading as strong
+    with transaction(sessions) as session:
+        contact = session.get(Contact, cid)
+        assert contact is not None
+        merge_into(session, contact, ContactFields(emails=["back@side.example"]), source="card")
+    assert _search(sessions, email="back@side") == ([cid], 1)
+    assert _search(sessions, email="p@new") == ([cid], 1)
+
+
+def test_deleted_contact_is_not_found(
+    sessions: sessionmaker[Session], add_contact: AddContact
+) -> None:
+    from gateway.contacts.service import delete_contact
+    from gateway.db import transaction
+    from gateway.models import Contact
+
+    cid = add_contact(name="Удалённый Контакт")
+    keep = add_contact(name="Удалённый Тоже")
+    with transaction(sessions) as session:
+        contact = session.get(Contact, cid)
+        assert contact is not None
+        delete_contact(session, contact)
+    assert _search(sessions, q="удаленный") == ([keep], 1)
+
+
+def test_text_search_pages_and_counts(
+    sessions: sessionmaker[Session], add_contact: AddContact
+) -> None:
+    ids = [add_contact(name=f"Сотрудник {i}", company="Ромашка") for i in range(7)]
+    newest_first = ids[::-1]
+    for criteria in ({"q": "сотрудник"}, {"q": "с"}):
+        assert _search(sessions, limit=3, offset=3, **criteria) == (newest_first[3:6], 7)
+        assert _search(sessions, limit=7, **criteria) == (newest_first, 7)
+        assert _search(sessions, limit=3, offset=7, **criteria) == ([], 7)
