@@ -36,6 +36,9 @@ SECRETISH = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|DATABASE_URL|CREDENTIAL|_K
 # Variables whose value names a Secret, not a secret value.
 SECRET_NAMES = {"IBBASE_OPERATOR_REGISTRY_SECRET"}
 REGISTRY = f"{FULLNAME}-channels"
+# The only ConfigMaps the chart renders, none with a credential: the Grafana dashboard and
+# the NATS servers' route-TLS settings (file paths only).
+CONFIGMAPS = {f"{FULLNAME}-dashboard", f"{FULLNAME}-nats-config"}
 # The only Secrets the chart renders: credentials it generates itself when no existingSecret
 # is named (random, kept on upgrades by lookup; tests/chart/test_nats_security.py and
 # test_ocr_security.py), with their keys.
@@ -127,8 +130,14 @@ def test_selectors_use_the_component_label(variant: str) -> None:
         ]
         assert len(matched) == 1, (svc["metadata"]["name"], matched)
     for pdb in kinds(objs, "PodDisruptionBudget"):
-        gateway = find(objs, "Deployment", f"{FULLNAME}-gateway")
-        assert pdb["spec"]["selector"] == gateway["spec"]["selector"]
+        # Each budget covers the pods of its namesake workload, exactly.
+        name = pdb["metadata"]["name"]
+        (workload,) = [
+            o
+            for o in kinds(objs, "Deployment") + kinds(objs, "StatefulSet")
+            if o["metadata"]["name"] == name
+        ]
+        assert pdb["spec"]["selector"] == workload["spec"]["selector"]
 
 
 @variants
@@ -162,7 +171,9 @@ def test_no_secret_value_is_written_anywhere(variant: str) -> None:
         name = secret["metadata"]["name"]
         assert name in GENERATED, f"Secret/{name}: credentials are referenced, never rendered"
         assert set(secret["data"]) == GENERATED[name] and "stringData" not in secret
-    assert not kinds(objs, "ConfigMap")
+    for cm in kinds(objs, "ConfigMap"):
+        assert cm["metadata"]["name"] in CONFIGMAPS, cm["metadata"]["name"]
+        assert not SECRETISH.search(" ".join(cm["data"])), cm["metadata"]["name"]
     for pod in pod_templates(objs):
         for c in containers(pod.spec):
             assert not c.get("envFrom"), f"{pod.owner}/{c['name']}: envFrom hides what is read"
@@ -218,10 +229,11 @@ def test_commands_and_migration_hook(variant: str) -> None:
     job = find(objs, "Job", f"{FULLNAME}-migrate")
     assert container(job, "migrate")["command"] == ["ibbase", "migrate"]
     hook = job["metadata"]["annotations"]["helm.sh/hook"]
-    bundled_db = bool(kinds(objs, "StatefulSet")) and any(
+    # A database that the release itself creates does not exist before the install.
+    in_release = any(
         s["metadata"]["name"] == f"{FULLNAME}-postgresql" for s in kinds(objs, "StatefulSet")
-    )
-    assert hook == ("post-install,pre-upgrade" if bundled_db else "pre-install,pre-upgrade")
+    ) or bool(kinds(objs, "Cluster"))
+    assert hook == ("post-install,pre-upgrade" if in_release else "pre-install,pre-upgrade")
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
 
 
@@ -261,6 +273,7 @@ def test_default_render_list() -> None:
             ("NetworkPolicy", f"{FULLNAME}-operator"),
             ("NetworkPolicy", f"{FULLNAME}-worker"),
             ("Pod", f"{FULLNAME}-test-webhook-challenge"),
+            ("PodDisruptionBudget", f"{FULLNAME}-nats"),
             ("RayService", f"{FULLNAME}-ocr"),
             ("Role", f"{FULLNAME}-operator-registry"),
             ("RoleBinding", f"{FULLNAME}-operator-registry"),
@@ -268,6 +281,7 @@ def test_default_render_list() -> None:
             ("Secret", f"{FULLNAME}-ray-auth"),
             ("Service", f"{FULLNAME}-gateway"),
             ("Service", f"{FULLNAME}-nats"),
+            ("Service", f"{FULLNAME}-nats-client"),
             ("Service", f"{FULLNAME}-operator"),
             ("Service", f"{FULLNAME}-worker"),
             ("ServiceAccount", f"{FULLNAME}-operator"),

@@ -157,7 +157,13 @@ def test_probes_still_pass_with_the_token_required() -> None:
     """The kubelet sends no token: every probe must hit a path Ray leaves public."""
     from ray.dashboard.http_server_agent import PUBLIC_EXACT_PATHS
 
-    public = {DASHBOARD: dashboard_public_paths(), AGENT: set(PUBLIC_EXACT_PATHS)}
+    # The Serve proxy's own health path (the workers' Serve-aware readiness): Serve's HTTP
+    # port takes the card reads, which carry no Ray token either.
+    public = {
+        DASHBOARD: dashboard_public_paths(),
+        AGENT: set(PUBLIC_EXACT_PATHS),
+        "serve": {"/-/healthz"},
+    }
     for pod in ray_pods(render("gpu")).values():
         for c in pod.spec["containers"]:
             for probe in ("livenessProbe", "readinessProbe"):
@@ -177,6 +183,10 @@ def test_ray_pods_reach_only_dns_and_each_other(variant: str) -> None:
             ports = {p["port"] for p in rule.get("ports", [])}
             if rule.get("to") == [{"podSelector": {"matchLabels": OCR_PODS}}]:
                 own.append(rule)
+            elif variant == "external-services" and ports == {6379}:
+                # The GCS fault tolerance's Redis (ocr.gcsFaultTolerance), where it is pinned.
+                ns = {"kubernetes.io/metadata.name": "ray-gcs"}
+                assert rule["to"] == [{"namespaceSelector": {"matchLabels": ns}}]
             elif ports == {53}:
                 dns.append(rule)
             elif ports == {443, 6443}:

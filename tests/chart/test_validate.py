@@ -23,6 +23,10 @@ KUBES = [OLDEST_KUBE, NEWEST_KUBE]
 CUSTOM = {
     ("ray.io/v1", "RayService"): "rayservice.ray.io-v1.json",
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor.monitoring.coreos.com-v1.json",
+    ("monitoring.coreos.com/v1", "PodMonitor"): "podmonitor.monitoring.coreos.com-v1.json",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrule.monitoring.coreos.com-v1.json",
+    ("keda.sh/v1alpha1", "ScaledObject"): "scaledobject.keda.sh-v1alpha1.json",
+    ("postgresql.cnpg.io/v1", "Cluster"): "cluster.postgresql.cnpg.io-v1.json",
 }
 
 
@@ -59,6 +63,19 @@ def test_builtin_objects_validate_strictly(variant: str, kube: str) -> None:
     assert builtin
     errors = [e for obj in builtin for e in k8s_errors(obj, kube)]
     assert not errors, "\n".join(errors)
+
+
+def test_every_custom_kind_rendered_has_a_schema() -> None:
+    builtin_groups = {"v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2"}
+    builtin_groups |= {
+        "networking.k8s.io/v1",
+        "rbac.authorization.k8s.io/v1",
+        "apiextensions.k8s.io/v1",
+    }
+    for variant in VARIANTS:
+        for obj in render(variant):
+            key = (obj["apiVersion"], obj["kind"])
+            assert obj["apiVersion"] in builtin_groups or key in CUSTOM, (variant, key)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

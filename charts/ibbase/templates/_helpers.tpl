@@ -98,15 +98,26 @@ repository is empty. */}}
 
 {{/* Connections -------------------------------------------------------------------------- */}}
 
+{{/* "true" when the chart runs NATS itself (no nats.external.url), else empty. */}}
+{{- define "ibbase.natsInChart" -}}
+{{- if not .Values.nats.external.url }}true{{ end }}
+{{- end }}
+
 {{- define "ibbase.natsUrl" -}}
-{{- if and .Values.nats.url .Values.nats.bundled.enabled }}
-{{- fail "nats: set either nats.url (external) or nats.bundled.enabled=true, not both" }}
-{{- else if .Values.nats.url }}
-{{- .Values.nats.url }}
-{{- else if .Values.nats.bundled.enabled }}
-{{- printf "nats://%s:4222" (include "ibbase.componentName" (dict "ctx" . "component" "nats")) }}
+{{- if include "ibbase.natsInChart" . }}
+{{- printf "nats://%s-client:4222" (include "ibbase.componentName" (dict "ctx" . "component" "nats")) }}
 {{- else }}
-{{- fail "nats: set nats.url (an external JetStream server) or nats.bundled.enabled=true" }}
+{{- .Values.nats.external.url }}
+{{- end }}
+{{- end }}
+
+{{/* IBBASE_STREAM_REPLICAS: copies of each stream, at most 3 (JetStream's usual choice; 5
+     costs write latency for little), never more than the servers that can hold them. */}}
+{{- define "ibbase.streamReplicas" -}}
+{{- if include "ibbase.natsInChart" . }}
+{{- min (int .Values.nats.replicas) 3 }}
+{{- else }}
+{{- .Values.nats.external.streamReplicas }}
 {{- end }}
 {{- end }}
 
@@ -133,7 +144,7 @@ repository is empty. */}}
 {{- define "ibbase.natsAuthSecret" -}}
 {{- if .Values.nats.auth.existingSecret }}
 {{- .Values.nats.auth.existingSecret }}
-{{- else if .Values.nats.bundled.enabled }}
+{{- else if include "ibbase.natsInChart" . }}
 {{- printf "%s-nats-auth" (include "ibbase.fullname" .) }}
 {{- else }}
 {{- fail "nats.auth: an external NATS needs nats.auth.existingSecret (a Secret with its user and password), or nats.auth.enabled=false for a server without authentication" }}
@@ -154,13 +165,33 @@ repository is empty. */}}
 
 {{/* Port of an external NATS URL, for the egress rule (the first server of a list). */}}
 {{- define "ibbase.natsExternalPort" -}}
-{{- $first := first (splitList "," .Values.nats.url) | trim }}
+{{- $first := first (splitList "," .Values.nats.external.url) | trim }}
 {{- $port := (urlParse $first).host | regexFind ":[0-9]+$" | trimPrefix ":" }}
 {{- default "4222" $port }}
 {{- end }}
 
+{{/* The CloudNativePG Cluster's name; its operator makes "<name>-app" (key uri) and the
+     Services "<name>-rw" / "-ro". */}}
+{{- define "ibbase.cnpgCluster" -}}
+{{- include "ibbase.componentName" (dict "ctx" . "component" "db") }}
+{{- end }}
+
 {{- define "ibbase.databaseSecret" -}}
+{{- if .Values.postgresql.cnpg.enabled }}
+{{- printf "%s-app" (include "ibbase.cnpgCluster" .) }}
+{{- else }}
 {{- default (printf "%s-database" (include "ibbase.fullname" .)) .Values.postgresql.existingSecret }}
+{{- end }}
+{{- end }}
+
+{{- define "ibbase.databaseUrlKey" -}}
+{{- if .Values.postgresql.cnpg.enabled }}uri{{ else }}{{ .Values.postgresql.urlKey }}{{ end }}
+{{- end }}
+
+{{/* "true" when the database is one of the release's own objects (it does not exist
+     before the install: the migration hook then runs post-install). */}}
+{{- define "ibbase.databaseInRelease" -}}
+{{- if or .Values.postgresql.bundled.enabled .Values.postgresql.cnpg.enabled }}true{{ end }}
 {{- end }}
 
 {{- define "ibbase.adminSecret" -}}
@@ -214,6 +245,8 @@ imagePullSecrets:
 {{- end }}
 - name: NATS_URL
   value: {{ include "ibbase.natsClientUrl" . | quote }}
+- name: IBBASE_STREAM_REPLICAS
+  value: {{ include "ibbase.streamReplicas" . | quote }}
 {{- with .Values.nats.streams }}
 - name: IBBASE_STREAM_MAX_AGE_S
   value: {{ .maxAgeSeconds | int64 | quote }}
@@ -228,7 +261,7 @@ imagePullSecrets:
   valueFrom:
     secretKeyRef:
       name: {{ include "ibbase.databaseSecret" . }}
-      key: {{ .Values.postgresql.urlKey }}
+      key: {{ include "ibbase.databaseUrlKey" . }}
 - name: IBBASE_ADMIN_TOKEN
   valueFrom:
     secretKeyRef:
