@@ -44,6 +44,18 @@ images: install
 	@bash scripts/build_images.sh
 	$(VENV)/python -m pytest -s tests/images
 
+# skaffold built from source into .tools/skaffold/ with the helm 3 it drives (once: about
+# 10 minutes; then instant). tests/chart/test_skaffold.py builds them on first need.
+.PHONY: skaffold
+skaffold:
+	@bash scripts/build-skaffold.sh
+
+# Every locked package checked for known vulnerabilities by pip-audit (its own venv in
+# .tools/pip-audit/); exceptions, each with its reason, in .pip-audit-ignore.
+.PHONY: audit
+audit: install
+	@bash scripts/audit.sh
+
 bench: install
 	$(VENV)/python bench/webhook.py
 	$(VENV)/python bench/pipeline.py

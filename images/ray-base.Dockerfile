@@ -1,6 +1,7 @@
 # A local stand-in for rayproject/ray:<version>-py311-cpu, for machines that cannot pull it
 # (scripts/build_images.sh builds the `ocr` target on it). The same contract KubeRay relies
 # on: bash, wget, `ray` and `python` on PATH, user `ray` (uid 1000) with a home directory.
+# scripts/build_images.sh passes BASE_IMAGE as the image id of its debootstrapped base.
 ARG BASE_IMAGE=docker.io/library/python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
 ARG RAY_VERSION=2.60.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +24,7 @@ from ibbase_dev.nats_server import NatsServer, free_port
 from ocr_cluster.reader import CardReader
 from tests.cardgen.known import OCR_CARD
 from tests.chart.chart import NEWEST_KUBE, find, render
+from tests.images.test_sbom import check_sbom, normalize
 from tests.operator.test_cli import exercise_operator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -211,3 +214,38 @@ def test_ocr_image_reads_a_card_like_the_host(built: dict[str, dict], tmp_path: 
         reader.close()
     assert in_image == on_host
     assert set(OCR_CARD.truth["phones"]) & set(in_image["phones"])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_image_sbom_is_what_the_image_installed(
+    built: dict[str, dict[str, Any]], target: str
+) -> None:
+    """scripts/build_images.sh wrote a CycloneDX SBOM of each image (scripts/sbom.sh, run in
+    the image against its own Python): it names the image and its id, lists the image's key
+    packages and none of another's, and is exactly the set of distributions installed there."""
+    bom = json.loads((ROOT / ".run" / "images" / f"{target}.cdx.json").read_text())
+    found = check_sbom(bom, target)
+    subject = bom["metadata"]["component"]
+    assert (subject["name"], subject["version"]) == (image(target), built[target]["Id"])
+    probe = (
+        "import importlib.metadata as m, json; "
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    out = podman("run", "--rm", "--network", "none", image(target), "python", "-c", probe)
+    installed = {normalize(name): v for name, v in json.loads(out.stdout).items()}
+    assert found == installed
+    print(f"{image(target)}: SBOM of {len(found)} components")
+
+
+def test_bases_are_recorded_by_content_digest(built: dict[str, dict[str, Any]]) -> None:
+    """.run/images/bases.txt: each base the images were built FROM, by image id."""
+    lines = [
+        line.split(maxsplit=2)
+        for line in (ROOT / ".run" / "images" / "bases.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert len(lines) == 2
+    for ref, digest, *_ in lines:
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), ref
+        inspected = podman("image", "inspect", "--format", "{{.Id}}", ref).stdout.strip()
+        assert digest == f"sha256:{inspected}"
