@@ -45,12 +45,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 ENGINES = ("baseline", "reader")
-TRUTH_FILES = ("truth.jsonl", "labels.jsonl")
 GENERATED_N, GENERATED_SEED = 60, 7
 ONE_CORE_ENV = {"OMP_NUM_THREADS": "1", "OMP_THREAD_LIMIT": "1"}
 
 sys.path.insert(0, str(ROOT))
 from bench import card_score  # noqa: E402
+from bench._cards import TRUTH_FILES, add_set_option, truth_file  # noqa: E402
 from bench.card_score import card_key  # noqa: E402
 from bench.cards_report import report  # noqa: E402
 
@@ -166,9 +166,7 @@ def child_main(engine: str, listing: Path, out: Path) -> int:
 
 def find_set(directory: Path, limit: int | None) -> CardSet:
     """A labelled set in `directory`: its photos and truth.jsonl (or labels.jsonl)."""
-    truth = next(
-        (directory / n for n in TRUTH_FILES if (directory / n).is_file()), directory / "truth.jsonl"
-    )
+    truth = truth_file(directory) or directory / TRUTH_FILES[0]
     card_set = CardSet(directory.name, directory, truth)
     if not directory.is_dir():
         card_set.missing = f"no directory {directory}"
@@ -256,15 +254,7 @@ def collect(sets: list[CardSet], runs: dict, passes: list[str]) -> dict:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="a labelled set to read besides the generated one (repeatable)",
-    )
+    add_set_option(parser, "a labelled set to read besides the generated one (repeatable)")
     parser.add_argument(
         "--no-generated", action="store_true", help="only the sets given with --set"
     )

@@ -43,8 +43,10 @@ import cv2
 import numpy as np
 import zxingcpp
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._cards import TRUTH_FILES, add_set_option, truth_file
+
 ROOT = Path(__file__).resolve().parents[1]
-TRUTH_FILES = ("truth.jsonl", "labels.jsonl")
 MODULE_PX = 6
 Decoder = Callable[[np.ndarray], list[str]]
 
@@ -157,7 +159,7 @@ def generated_sets(n: int, seed: int, tmp: Path) -> dict[str, list[tuple[np.ndar
 
 def labelled_set(directory: Path) -> list[tuple[np.ndarray, str]]:
     """The photos of a labelled set whose label has a QR payload."""
-    truth = next((directory / n for n in TRUTH_FILES if (directory / n).is_file()), None)
+    truth = truth_file(directory)
     if truth is None:
         raise SystemExit(f"--set {directory}: neither {' nor '.join(TRUTH_FILES)} there")
     rows = [json.loads(s) for s in truth.read_text("utf-8").splitlines() if s.strip()]
@@ -187,15 +189,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=60, help="generated cards (default 60)")
     parser.add_argument("--seed", type=int, default=7, help="cardgen seed (default 7)")
-    parser.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="a labelled set of photos to read too (repeatable)",
-    )
+    add_set_option(parser, "a labelled set of photos to read too (repeatable)")
     args = parser.parse_args()
     try:
         pyzbar = pyzbar_decoder()
