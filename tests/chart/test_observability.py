@@ -196,7 +196,7 @@ def test_rendered_rules_are_scoped_to_the_release() -> None:
 def ensure_promtool() -> Path:
     if not PROMTOOL.exists():
         if shutil.which("go") is None:
-            pytest.skip("promtool is not built and there is no Go toolchain to build it")
+            pytest.fail("promtool is not built and there is no Go toolchain to build it")
         subprocess.run(["bash", str(BUILD_PROMTOOL)], check=True, timeout=1800)
     return PROMTOOL
 
@@ -213,6 +213,7 @@ def promtool(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
+@pytest.mark.timeout(3600)  # the first of these builds promtool (about 11 minutes, once)
 def test_promtool_checks_the_rendered_rules(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text(yaml.safe_dump({"groups": rendered_groups()}))
@@ -220,6 +221,7 @@ def test_promtool_checks_the_rendered_rules(tmp_path: Path) -> None:
     assert "SUCCESS: 5 rules found" in out.stdout
 
 
+@pytest.mark.timeout(3600)  # the first of these builds promtool (about 11 minutes, once)
 def test_promtool_parses_every_dashboard_query(tmp_path: Path) -> None:
     """Each panel query, its Grafana variables filled in, as a recording rule."""
     exprs = [
@@ -237,6 +239,7 @@ def series(metric: str, labels: dict[str, str], values: str) -> dict[str, str]:
     return {"series": f"{metric}{{{inner}}}", "values": values}
 
 
+@pytest.mark.timeout(3600)  # the first of these builds promtool (about 11 minutes, once)
 def test_alerts_fire_when_they_should(tmp_path: Path) -> None:
     # Annotations left out: promtool compares them whole; `check rules` validates their
     # templates, this test which alerts fire with which labels.
