@@ -40,11 +40,32 @@ def photograph(card_rgb: np.ndarray, photo: Photo) -> tuple[bytes, np.ndarray]:
     rng = np.random.default_rng(photo.seed)
     cw, ch = photo.canvas
     canvas = _background(photo.background, (ch, cw), rng)
-    h, w = card_rgb.shape[:2]
     out_w = photo.fill * cw
+    warped, alpha, dst = place_card(
+        card_rgb, (cw, ch), out_w, photo.tilt, photo.angle, (cw / 2, ch / 2)
+    )
+    develop = _develop_fast if photo.fast else _develop
+    rgb = develop(canvas, warped, alpha, photo, rng)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=photo.jpeg)
+    return buf.getvalue(), dst
+
+
+def place_card(
+    card_rgb: np.ndarray,
+    canvas: tuple[int, int],
+    out_w: float,
+    tilt: float,
+    angle: float,
+    centre: tuple[float, float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The card drawn `out_w` wide onto a `canvas` (w, h) sized layer: squeezed by `tilt` on
+    its far (top) edge, turned `angle` degrees counter-clockwise about `centre`. Returns the
+    layer, its alpha (0..1, the edge blended: a hard, jagged edge misleads edge detectors)
+    and the card's corners (tl, tr, br, bl)."""
+    h, w = card_rgb.shape[:2]
     out_h = out_w * h / w
-    # Card corners centred at the origin, squeezed on the far (top) edge, then rotated.
-    squeeze = photo.tilt * out_w / 2
+    squeeze = tilt * out_w / 2
     pts = np.array(
         [
             [-out_w / 2 + squeeze, -out_h / 2],
@@ -53,19 +74,14 @@ def photograph(card_rgb: np.ndarray, photo: Photo) -> tuple[bytes, np.ndarray]:
             [-out_w / 2, out_h / 2],
         ]
     )
-    a = np.radians(photo.angle)
-    rot = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])  # counter-clockwise
-    dst = (pts @ rot.T + [cw / 2, ch / 2]).astype(np.float32)
+    a = np.radians(angle)
+    rot = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
+    dst = (pts @ rot.T + centre).astype(np.float32)
     src = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
-    warped = cv2.warpPerspective(card_rgb, m, (cw, ch), flags=cv2.INTER_AREA)
-    # The card's edge is blended (anti-aliased): a hard, jagged edge misleads edge detectors.
-    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, (cw, ch), flags=cv2.INTER_AREA)
-    develop = _develop_fast if photo.fast else _develop
-    rgb = develop(canvas, warped, mask.astype(np.float32) / 255.0, photo, rng)
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, "JPEG", quality=photo.jpeg)
-    return buf.getvalue(), dst
+    warped = cv2.warpPerspective(card_rgb, m, canvas, flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, canvas, flags=cv2.INTER_AREA)
+    return warped, mask.astype(np.float32) / 255.0, dst
 
 
 def _develop(

@@ -8,12 +8,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from tests.cardgen import _plan_one, layouts, qr
-from tests.cardgen.photo import Photo, _background, _develop, _develop_fast
+from tests.cardgen.photo import Photo, _background, _develop, _develop_fast, place_card
 
 CELL_FILL = 0.8  # a card's width as a fraction of its cell's, before turning
 
@@ -33,30 +32,17 @@ def photograph_several(cards: Sequence[np.ndarray], photo: Photo) -> tuple[bytes
     quads = []
     for i, card in enumerate(cards):
         h, w = card.shape[:2]
-        angle = math.radians(photo.angle if i % 2 == 0 else -photo.angle)
+        degrees = photo.angle if i % 2 == 0 else -photo.angle
+        angle = math.radians(degrees)
         # The widest card whose turned outline still fits its cell.
         span_w = abs(math.cos(angle)) + abs(math.sin(angle)) * h / w
         span_h = abs(math.sin(angle)) + abs(math.cos(angle)) * h / w
         out_w = CELL_FILL * min(cell_w / span_w, cell_h / span_h)
-        out_h = out_w * h / w
-        squeeze = photo.tilt * out_w / 2
-        pts = np.array(
-            [
-                [-out_w / 2 + squeeze, -out_h / 2],
-                [out_w / 2 - squeeze, -out_h / 2],
-                [out_w / 2, out_h / 2],
-                [-out_w / 2, out_h / 2],
-            ]
-        )
-        rot = np.array([[math.cos(angle), math.sin(angle)], [-math.sin(angle), math.cos(angle)]])
-        centre = [(i % cols + 0.5) * cell_w, (i // cols + 0.5) * cell_h]
-        dst = (pts @ rot.T + centre).astype(np.float32)
-        src = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
-        m = cv2.getPerspectiveTransform(src, dst)
-        warped += cv2.warpPerspective(card, m, (cw, ch), flags=cv2.INTER_AREA).astype(np.float32)
-        mask = np.full((h, w), 255, np.uint8)
-        alpha += cv2.warpPerspective(mask, m, (cw, ch), flags=cv2.INTER_AREA) / 255.0
-        quads.append(dst)
+        centre = ((i % cols + 0.5) * cell_w, (i // cols + 0.5) * cell_h)
+        layer, layer_alpha, corners = place_card(card, (cw, ch), out_w, photo.tilt, degrees, centre)
+        warped += layer.astype(np.float32)
+        alpha += layer_alpha
+        quads.append(corners)
     develop = _develop_fast if photo.fast else _develop
     layer = np.clip(warped, 0, 255).astype(np.uint8)
     rgb = develop(canvas, layer, np.clip(alpha, 0, 1).astype(np.float32), photo, rng)
