@@ -60,6 +60,14 @@ def helm(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[s
     return result
 
 
+def refusal(*args: str | Path) -> str:
+    """helm's error text for a command that must fail (`helm template` of values the chart
+    refuses); the test fails if it succeeds."""
+    result = helm(*args, check=False)
+    assert result.returncode != 0, f"helm {' '.join(map(str, args))} was not refused"
+    return result.stderr
+
+
 def template_args(values: Path | None, *extra: str, kube: str = NEWEST_KUBE) -> list[str]:
     args = ["template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--kube-version", kube]
     if values is not None:
