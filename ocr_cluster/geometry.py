@@ -15,6 +15,7 @@ import numpy as np
 DETECT_LONG_SIDE = 640  # outline search runs on a small copy
 MIN_CARD_FRACTION = 0.12  # of the photo's area
 MAX_CARD_FRACTION = 0.97  # beyond this the "card" is the frame itself (a scan)
+ONE_CARD_CONTOURS = 6  # contours looked at per mask for the one card
 CARD_ASPECTS = (1.25, 2.3)  # long/short side of plausible cards (85x55 → 1.55, 90x50 → 1.8)
 # Several cards on one photo: each this much of the photo at least, outlined this clearly
 # (_edge_support), this far apart (of the long side) and within this factor of the largest
@@ -72,24 +73,19 @@ def deskew(rgb: np.ndarray) -> Rectified:
 def find_card_quad(rgb: np.ndarray) -> np.ndarray | None:
     """Corners (tl, tr, br, bl) of the card in `rgb` coordinates, or None."""
     small, scale = _detect_copy(rgb)
-    outlines = _outlines(_candidate_masks(small), _edge_map(small))
-    if not outlines:
-        return None
-    return _refined(small, max(outlines, key=lambda o: o.score).quad, scale)
+    best = _best_one(_outlines(_candidate_masks(small), _edge_map(small), several=False))
+    return None if best is None else _refined(small, best, scale)
 
 
 def find_card_quads(rgb: np.ndarray) -> list[np.ndarray]:
     """Corners (tl, tr, br, bl) of each card on `rgb`, in reading order: several cards only
     when their outlines are clear, far enough apart, alike in size and the card
     `find_card_quad` finds (if any) overlaps just one of them; otherwise that card alone,
-    exactly as `find_card_quad` gives it (or none)."""
+    exactly as `find_card_quad` gives it (or none). One search of the masks serves both."""
     small, scale = _detect_copy(rgb)
-    masks, edges = _candidate_masks(small), _edge_map(small)
-    outlines = _outlines(masks, edges)
-    best = max(outlines, key=lambda o: o.score).quad if outlines else None
-    cards = _separate_cards(
-        _outlines(masks, edges, SEVERAL_MIN_FRACTION, SEVERAL_CONTOURS), best, small.shape
-    )
+    outlines = _outlines(_candidate_masks(small), _edge_map(small), several=True)
+    best = _best_one(outlines)
+    cards = _separate_cards(outlines, best, small.shape)
     if len(cards) < 2:
         return [] if best is None else [_refined(small, best, scale)]
     return [_refined(small, quad, scale) for quad in cards]
@@ -100,6 +96,15 @@ class _Outline:
     score: float  # _score_quad weighted by the edge support squared
     quad: np.ndarray  # in the detection copy's coordinates
     support: float
+    one_card: (
+        bool  # within what the one-card search looks at (ONE_CARD_CONTOURS, MIN_CARD_FRACTION)
+    )
+
+
+def _best_one(outlines: list[_Outline]) -> np.ndarray | None:
+    """The one-card search's choice: the best scoring outline it looks at."""
+    mine = [o for o in outlines if o.one_card]
+    return max(mine, key=lambda o: o.score).quad if mine else None
 
 
 def _detect_copy(rgb: np.ndarray) -> tuple[np.ndarray, float]:
@@ -110,23 +115,24 @@ def _detect_copy(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     return small, scale
 
 
-def _outlines(
-    masks: list[np.ndarray],
-    edges: np.ndarray,
-    min_fraction: float = MIN_CARD_FRACTION,
-    contours: int = 6,
-) -> list[_Outline]:
-    """Every card-like quad the masks trace, in the order they were found."""
+def _outlines(masks: list[np.ndarray], edges: np.ndarray, *, several: bool) -> list[_Outline]:
+    """Every card-like quad the masks trace, in the order they were found: the one-card
+    search's (the ONE_CARD_CONTOURS largest contours of each mask, MIN_CARD_FRACTION of the
+    photo at least), and with `several` also the smaller ones a photo of several shows."""
+    min_fraction = SEVERAL_MIN_FRACTION if several else MIN_CARD_FRACTION
+    count = SEVERAL_CONTOURS if several else ONE_CARD_CONTOURS
     out = []
     for mask in masks:
-        for quad in _quads_from_mask(mask, min_fraction, contours):
+        for quad, one_card_contour in _quads_from_mask(mask, min_fraction, count):
             score = _score_quad(quad, mask.shape, min_fraction)
             if score <= 0:
                 continue
             support = _edge_support(quad, edges)
             score *= support**2
             if score > 0:
-                out.append(_Outline(score, quad, support))
+                frac = cv2.contourArea(quad) / (mask.shape[0] * mask.shape[1])
+                big = frac >= MIN_CARD_FRACTION  # as _score_quad's gate for one card
+                out.append(_Outline(score, quad, support, one_card_contour and big))
     return out
 
 
@@ -269,26 +275,32 @@ def _edge_support(quad: np.ndarray, edges: np.ndarray) -> float:
     return 0.5 * min(supports) + 0.5 * float(np.mean(supports))
 
 
-def _quads_from_mask(mask: np.ndarray, min_fraction: float, count: int) -> list[np.ndarray]:
-    """Quads traced by the `count` largest contours of at least `min_fraction` of the mask."""
+def _quads_from_mask(
+    mask: np.ndarray, min_fraction: float, count: int
+) -> list[tuple[np.ndarray, bool]]:
+    """Quads traced by the `count` largest contours of at least `min_fraction` of the mask,
+    each with whether its contour is one the one-card search looks at."""
     contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     area_min = min_fraction * mask.shape[0] * mask.shape[1]
+    one_card_min = MIN_CARD_FRACTION * mask.shape[0] * mask.shape[1]
     quads = []
-    for c in sorted(contours, key=cv2.contourArea, reverse=True)[:count]:
-        if cv2.contourArea(c) < area_min:
+    for rank, c in enumerate(sorted(contours, key=cv2.contourArea, reverse=True)[:count]):
+        contour_area = cv2.contourArea(c)
+        if contour_area < area_min:
             break
+        one_card = rank < ONE_CARD_CONTOURS and contour_area >= one_card_min
         hull = cv2.convexHull(c)
         peri = cv2.arcLength(hull, True)
         for shape in (c, hull):
             for eps in (0.01, 0.02, 0.04, 0.06):
                 approx = cv2.approxPolyDP(shape, eps * peri, True)
                 if len(approx) == 4:
-                    quads.append(order_corners(approx.reshape(4, 2).astype(np.float32)))
+                    quads.append((order_corners(approx.reshape(4, 2).astype(np.float32)), one_card))
                     break
         else:
             rect = cv2.minAreaRect(hull)
             if cv2.contourArea(hull) > 0.9 * rect[1][0] * rect[1][1]:
-                quads.append(order_corners(cv2.boxPoints(rect).astype(np.float32)))
+                quads.append((order_corners(cv2.boxPoints(rect).astype(np.float32)), one_card))
     return quads
 
 
