@@ -419,17 +419,17 @@ async def _read_card(
         return
     plan.image["reading"] = result.to_dict()
     # A photo of several cards: the reader left out the other cards with nothing on them.
-    found = [card.to_dict() for card in (result, *result.others) if card.found_anything()]
+    found = [card for card in (result, *result.others) if card.found_anything()]
     if not found:
         plan.fail(replies.NOTHING_READ[lang])
         CARD_READS.labels(source="none", outcome="empty").inc()
         CARDS.labels(outcome="empty").inc()
     plan.several_cards = len(found) > 1
-    for reading in found:
-        fields = ContactFields.from_reader(reading["contact"])
+    for card in found:
+        fields = ContactFields.from_reader(card.contact.to_dict())
         # Its reply (the contact as stored, with buttons) is made when it is stored.
-        plan.contacts.append((fields, "card", reading["confidence"], reading["source"]))
-        sources = set(reading["source"].values())
+        plan.contacts.append((fields, "card", dict(card.confidence), dict(card.source)))
+        sources = set(card.source.values())
         CARD_READS.labels(source="+".join(sorted(sources)) or "none", outcome="found").inc()
     CARD_SECONDS.observe(time.perf_counter() - started)
 
