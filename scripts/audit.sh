@@ -26,13 +26,9 @@ fail() {
 }
 
 [ -x "$UV" ] || fail "$UV is missing: run scripts/install.sh (make install) first"
-if ! "$TOOL/bin/pip-audit" --version 2>/dev/null | grep -qx "pip-audit $PIP_AUDIT_VERSION"; then
-  echo "audit: installing pip-audit $PIP_AUDIT_VERSION into $TOOL" >&2
-  rm -rf "$TOOL"
-  python3 -m venv "$TOOL"
-  "$TOOL/bin/pip" install --quiet --disable-pip-version-check "pip-audit==$PIP_AUDIT_VERSION" ||
-    fail "could not install pip-audit $PIP_AUDIT_VERSION"
-fi
+source scripts/tool_venv.sh
+ensure_tool_venv "$TOOL" "pip-audit==$PIP_AUDIT_VERSION" ||
+  fail "could not install pip-audit $PIP_AUDIT_VERSION"
 
 ignored=()
 if [ -f "$IGNORE_FILE" ]; then

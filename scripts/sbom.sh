@@ -29,13 +29,9 @@ fail() {
 [ $# -eq 3 ] || fail "usage: $0 image IMAGE OUT | lock EXTRA OUT"
 mode=$1 what=$2 out=$3
 
-if ! "$TOOL/bin/cyclonedx-py" --version 2>/dev/null | grep -qx "$CYCLONEDX_VERSION"; then
-  echo "sbom: installing cyclonedx-bom $CYCLONEDX_VERSION into $TOOL" >&2
-  rm -rf "$TOOL"
-  python3 -m venv "$TOOL"
-  "$TOOL/bin/pip" install --quiet --disable-pip-version-check \
-    "cyclonedx-bom==$CYCLONEDX_VERSION" || fail "could not install cyclonedx-bom $CYCLONEDX_VERSION"
-fi
+source scripts/tool_venv.sh
+ensure_tool_venv "$TOOL" "cyclonedx-bom==$CYCLONEDX_VERSION" ||
+  fail "could not install cyclonedx-bom $CYCLONEDX_VERSION"
 mkdir -p "$(dirname "$out")"
 tmp=$(mktemp)
 trap 'rm -f "$tmp" "$tmp.txt"' EXIT
