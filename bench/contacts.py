@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._stack import percentile
 from gateway.contacts.folding import search_values
 from gateway.contacts.search import Filters, matching_ids, search_contacts
 from gateway.contacts.service import find_match
@@ -384,11 +385,6 @@ def measure(
                         raise AssertionError(f"{kind} {case}: results differ from the scan")
         samples[kind] = got
     return samples
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _stats(got: Samples) -> dict[str, float]:
