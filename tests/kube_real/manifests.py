@@ -72,25 +72,24 @@ def chart_crds() -> list[dict[str, Any]]:
 
 def custom_resource_definitions() -> list[dict[str, Any]]:
     """Every CRD the tests need: the chart's, cert-manager's Certificate (the emulator's
-    subset, which is a valid structural CRD), and the RayService and ServiceMonitor."""
+    subset, which is a valid structural CRD), and one for each schema tests/chart keeps for
+    the kinds the chart renders from other projects (RayService, ServiceMonitor, PodMonitor,
+    PrometheusRule, the CloudNativePG Cluster, KEDA's ScaledObject)."""
     return [
         *chart_crds(),
         copy.deepcopy(CERT_MANAGER_CERTIFICATES),
-        crd_from_json_schema(
-            json.loads((SCHEMAS / "rayservice.ray.io-v1.json").read_text()),
-            group="ray.io",
-            version="v1",
-            kind="RayService",
-            plural="rayservices",
-        ),
-        crd_from_json_schema(
-            json.loads((SCHEMAS / "servicemonitor.monitoring.coreos.com-v1.json").read_text()),
-            group="monitoring.coreos.com",
-            version="v1",
-            kind="ServiceMonitor",
-            plural="servicemonitors",
-        ),
+        *(schema_crd(path) for path in sorted(SCHEMAS.glob("*.json"))),
     ]
+
+
+def schema_crd(path: Path) -> dict[str, Any]:
+    """The CRD of a schema named ``{plural}.{group}-{version}.json``, its kind the schema's
+    own ``kind`` constant."""
+    name, version = path.stem.rsplit("-", 1)
+    plural, group = name.split(".", 1)
+    schema = json.loads(path.read_text())
+    kind = schema["properties"]["kind"]["const"]
+    return crd_from_json_schema(schema, group=group, version=version, kind=kind, plural=plural)
 
 
 def crd_from_json_schema(
@@ -100,9 +99,10 @@ def crd_from_json_schema(
 
     ``additionalProperties: false`` has no CRD equivalent: the API server prunes unknown
     fields, and refuses them under ``fieldValidation=Strict`` (as the dry run asks), which is
-    the same check. ``const`` becomes a one-value ``enum``; an integer-or-string ``anyOf``
-    becomes ``x-kubernetes-int-or-string``; an object with no declared fields keeps them
-    (``x-kubernetes-preserve-unknown-fields``), as the real CRDs do for pod templates."""
+    the same check. ``const`` becomes a one-value ``enum``; an integer-or-string (or
+    number-or-string) ``anyOf`` becomes ``x-kubernetes-int-or-string``; an object with no
+    declared fields keeps them (``x-kubernetes-preserve-unknown-fields``), as the real CRDs
+    do for pod templates."""
     body = _structural(schema)
     for field in ("apiVersion", "kind"):
         body["properties"][field] = {"type": "string"}
@@ -144,7 +144,8 @@ def _structural(node: Any) -> Any:
     if "const" in out:
         out["enum"] = [out.pop("const")]
     any_of = out.get("anyOf")
-    if any_of and {a.get("type") for a in any_of} == {"integer", "string"}:
+    # A number or a string (a quantity, a port): Kubernetes' int-or-string.
+    if any_of and {a.get("type") for a in any_of} in ({"integer", "string"}, {"number", "string"}):
         out.pop("anyOf")
         out["x-kubernetes-int-or-string"] = True
         return out

@@ -1,9 +1,10 @@
 """``helm template | kubectl apply --server-side --dry-run=server`` against the real API
 server, for the chart's defaults and every ci/ variant: the CRDs are installed first (the
-chart's, and the RayService's and ServiceMonitor's built from the schemas tests/chart keeps),
-then every rendered object (RBAC, Deployments, StatefulSets, Services, NetworkPolicies, Jobs,
-the RayService, hooks) goes through the server's own validation, defaulting and admission
-with ``fieldValidation=Strict`` (an unknown field fails), and nothing is stored."""
+chart's, and those of the other projects' kinds it renders, built from the schemas
+tests/chart keeps), then every rendered object (RBAC, Deployments, StatefulSets, Services,
+NetworkPolicies, Jobs, the RayService, hooks) goes through the server's own validation,
+defaulting and admission with ``fieldValidation=Strict`` (an unknown field fails), and
+nothing is stored."""
 
 from __future__ import annotations
 
